@@ -10,3 +10,11 @@
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
+
+/**
+ * Fault injection for tests and demos (the HTTP upstream lives at
+ * `effect-resilience/Chaos/HttpUpstream`, outside the root, because it needs Node).
+ *
+ * @since 0.1.0
+ */
+export * as Chaos from "./Chaos.js"
