@@ -18,3 +18,10 @@ export * as Errors from "./Errors.js"
  * @since 0.1.0
  */
 export * as Chaos from "./Chaos.js"
+
+/**
+ * RFC 9457 problem details from any error, never leaking internals in a 5xx.
+ *
+ * @since 0.1.0
+ */
+export * as Problem from "./Problem.js"
