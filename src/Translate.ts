@@ -19,7 +19,8 @@ import * as internal from "./internal/translate.js"
 // --- rules ---------------------------------------------------------------------
 
 /**
- * Variables a template can use: `error_type`, `error_message`, `sqlstate`, `errno`, the
+ * Variables a template can use: the error's own fields (`gateway`, `service`, ...),
+ * `error_type`, `error_message`, `sqlstate`, `errno`, the
  * rule's own (a SQLSTATE rule adds `db_message`, `table`, `constraint`, `column`, `detail`,
  * `where`...; an errno rule `syscall`, `address`, `port`, `path`, `hostname`; a message rule
  * its named groups and `matched_message`), and the data attached with {@link attach}.

@@ -301,10 +301,14 @@ const render = (template: Template, vars: Vars): string =>
     : template.replace(/\{([A-Za-z0-9_]+)\}/g, (_, key: string) => vars[key] ?? "").replace(/\s+/g, " ").trim()
 
 const baseVars = (input: Input): Record<string, string> => {
-  const out: Record<string, string> = {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(data.ownFieldsOf(input.error))) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v)
+  }
+  Object.assign(out, {
     error_type: data.typeOf(input.error),
     error_message: data.messageOf(input.error)
-  }
+  })
   const errno = data.errnoOf(input.error)
   if (errno !== undefined) out["errno"] = errno
   const sqlstate = data.sqlStateOf(input.error)
