@@ -245,11 +245,17 @@ export type Primary =
   | { readonly kind: "failure"; readonly error: unknown }
   | { readonly kind: "defect"; readonly error: unknown }
 
+/**
+ * `Effect.try`/`tryPromise` without a `catch` wrap what was thrown in an `UnknownException`
+ * whose own message says nothing; logs and rules want the thrown error itself.
+ */
+const unwrap = (u: unknown): unknown => Cause.isUnknownException(u) ? u.error : u
+
 /** @internal */
 export const primaryOf = <E>(cause: Cause.Cause<E>): Primary | undefined => {
   const failure = Cause.failureOption(cause)
-  if (failure._tag === "Some") return { kind: "failure", error: failure.value }
+  if (failure._tag === "Some") return { kind: "failure", error: unwrap(failure.value) }
   const defect = Cause.dieOption(cause)
-  if (defect._tag === "Some") return { kind: "defect", error: defect.value }
+  if (defect._tag === "Some") return { kind: "defect", error: unwrap(defect.value) }
   return undefined
 }

@@ -254,17 +254,26 @@ const messageText = (message: unknown): string => {
     .join(" ")
 }
 
+const firstKeys = ["error_code", "error_type", "error_message", "severity", "operation", "request_id", "user_id"]
+
+/** Annotations in a stable order: the seed's fields first, the rest by name, the stack last. */
+const orderedAnnotations = (annotations: HashMap.HashMap<string, unknown>): Array<[string, unknown]> => {
+  const all = new Map(HashMap.toEntries(annotations))
+  const rest = [...all.keys()].filter((k) => !firstKeys.includes(k) && k !== "stack_trace").sort()
+  return [...firstKeys, ...rest, "stack_trace"].filter((k) => all.has(k)).map((k) => [k, all.get(k)])
+}
+
 /** @internal */
 export const jsonLogger: Logger.Logger<unknown, string> = Logger.make((options) => {
   const line: Record<string, unknown> = {
     timestamp: options.date.toISOString(),
     level: options.logLevel.label,
-    message: messageText(options.message),
-    fiber_id: FiberId.threadName(options.fiberId)
+    message: messageText(options.message)
   }
-  for (const [key, value] of HashMap.toEntries(options.annotations)) {
+  for (const [key, value] of orderedAnnotations(options.annotations)) {
     if (!reserved.has(key)) line[key] = data.toLogValue(value)
   }
+  line["fiber_id"] = FiberId.threadName(options.fiberId)
   const now = options.date.getTime()
   if (List.isCons(options.spans)) {
     const spans: Record<string, number> = {}
@@ -277,8 +286,6 @@ export const jsonLogger: Logger.Logger<unknown, string> = Logger.make((options) 
   return Inspectable.stringifyCircular(line)
 })
 
-const firstKeys = ["error_code", "error_type", "error_message", "severity", "operation", "request_id", "user_id"]
-
 const renderValue = (value: unknown): string => {
   if (typeof value === "string") return /[\s"=]/.test(value) ? JSON.stringify(value) : value
   return Inspectable.stringifyCircular(data.toLogValue(value))
@@ -286,15 +293,10 @@ const renderValue = (value: unknown): string => {
 
 /** @internal */
 export const prettyLogger: Logger.Logger<unknown, string> = Logger.make((options) => {
-  const annotations = new Map(HashMap.toEntries(options.annotations))
-  const stack = annotations.get("stack_trace")
-  annotations.delete("stack_trace")
-  const ordered = [
-    ...firstKeys.filter((k) => annotations.has(k)),
-    ...[...annotations.keys()].filter((k) => !firstKeys.includes(k))
-  ]
+  const annotations = orderedAnnotations(options.annotations)
+  const stack = annotations.find(([k]) => k === "stack_trace")?.[1]
   const head = `${options.date.toISOString()} ${options.logLevel.label.padEnd(5)} ${messageText(options.message)}`
-  const fields = ordered.map((k) => `${k}=${renderValue(annotations.get(k))}`).join(" ")
+  const fields = annotations.filter(([k]) => k !== "stack_trace").map(([k, v]) => `${k}=${renderValue(v)}`).join(" ")
   const body = fields === "" ? head : `${head}  ${fields}`
   const trace = typeof stack === "string"
     ? stack
