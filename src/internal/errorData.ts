@@ -69,7 +69,8 @@ export const databaseErrorOf = (u: unknown): DatabaseErrorLike | undefined =>
 /** The SQLSTATE of the first pg `DatabaseError` in the cause chain. @internal */
 export const sqlStateOf = (u: unknown): string | undefined => databaseErrorOf(u)?.code
 
-const errnoPattern = /^E[A-Z0-9_]+$/
+// Node errno codes (ECONNREFUSED, EAI_AGAIN), not Node API codes (ERR_INVALID_ARG_TYPE).
+const errnoPattern = /^E(?!RR_)[A-Z0-9_]+$/
 
 /** The first Node errno code (`ECONNREFUSED`, `ENOENT`, ...) in the cause chain. @internal */
 export const errnoOf = (u: unknown): string | undefined => {
