@@ -1,6 +1,10 @@
 /**
  * effect-resilience: typed error taxonomy and resilience patterns for Effect 3.
  *
+ * The root re-exports the modules that need only `effect`. Modules that need Node, Postgres
+ * or the TypeScript compiler are imported from their subpath, e.g.
+ * `effect-resilience/DeadLetter` or `effect-resilience/Chaos/HttpUpstream`.
+ *
  * @since 0.1.0
  */
 
@@ -12,12 +16,18 @@
 export * as Errors from "./Errors.js"
 
 /**
- * Fault injection for tests and demos (the HTTP upstream lives at
- * `effect-resilience/Chaos/HttpUpstream`, outside the root, because it needs Node).
+ * Structured error logs: severity from the category, request context, JSON and pretty loggers.
  *
  * @since 0.1.0
  */
-export * as Chaos from "./Chaos.js"
+export * as ErrorLog from "./ErrorLog.js"
+
+/**
+ * Outermost-boundary translation of frequent unknown errors into codes and safe messages.
+ *
+ * @since 0.1.0
+ */
+export * as Translate from "./Translate.js"
 
 /**
  * RFC 9457 problem details from any error, never leaking internals in a 5xx.
@@ -25,3 +35,10 @@ export * as Chaos from "./Chaos.js"
  * @since 0.1.0
  */
 export * as Problem from "./Problem.js"
+
+/**
+ * Fault injection for tests and demos (the HTTP upstream is at `effect-resilience/Chaos/HttpUpstream`).
+ *
+ * @since 0.1.0
+ */
+export * as Chaos from "./Chaos.js"

@@ -20,6 +20,21 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /INTERNAL_ERROR\s+\(unknown\)\s+HTTP 500\s+unexpected/,
     "402: payment declined: card expired",
     "fatal error ends the program: yes"
+  ],
+  "examples/structured-logging.ts": [
+    /"level":"WARN","message":"expected_error","error_code":"NOT_FOUND".*"request_id":"req-1","user_id":"user-7"/,
+    /"level":"ERROR","message":"unexpected_error".*"error_type":"SyntaxError".*"operation":"parse_preferences","request_id":"req-1".*"stack_trace":/,
+    /"level":"FATAL","message":"critical_error","error_code":"MISSING_CONFIG"/,
+    "ALERT paged on-call: MISSING_CONFIG in load_config"
+  ],
+  "examples/boundary-translation.ts": [
+    'POST /withdraw         -> 503 {"error":"DB_LOCK_TIMEOUT","message":"Another database transaction is in progress. Please try again later.","request_id":"req-1"}',
+    "POST /withdraw (again) -> 200",
+    '-> 503 {"error":"DB_STATEMENT_TIMEOUT","message":"Database query took too long. This might happen if the system is overloaded. Please try again later."',
+    '-> 404 {"error":"NOT_FOUND","message":"user 42 not found"',
+    '-> 503 {"error":"CONNECTION_REFUSED"',
+    '-> 500 {"error":"INTERNAL_ERROR","message":"An internal error occurred","request_id":"req-6"}',
+    "metric unknown=1"
   ]
 }
 

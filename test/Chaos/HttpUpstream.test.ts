@@ -13,6 +13,16 @@ const get = (url: string, headers: Record<string, string> = {}) =>
     }
   })
 
+/** Polls a condition in real time (for real I/O under TestClock), failing after 5 s. */
+const waitUntil = (condition: Effect.Effect<boolean>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      if (yield* condition) return
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+    }
+    return yield* Effect.dieMessage("condition not reached within 5 s")
+  })
+
 describe("HttpUpstream", () => {
   it.scoped("serves its script on loopback and records every request", () =>
     Effect.gen(function*() {
@@ -52,9 +62,8 @@ describe("HttpUpstream", () => {
     Effect.gen(function*() {
       const upstream = yield* HttpUpstream.make(HttpUpstream.delay("3 seconds", HttpUpstream.ok({ late: true })))
       const fiber = yield* Effect.fork(get(upstream.url))
-      // Let the request reach the server (real I/O) before moving the clock.
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
-      expect((yield* upstream.requests).length).toBe(1)
+      // Real I/O: wait (bounded) until the request has reached the server before moving the clock.
+      yield* waitUntil(Effect.map(upstream.requests, (r) => r.length === 1))
       expect(fiber.unsafePoll()).toBeNull()
       yield* TestClock.adjust(Duration.seconds(3))
       const response = yield* Fiber.join(fiber)
