@@ -10,3 +10,11 @@
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
+
+/**
+ * Graceful degradation: per-call fallbacks with timeouts, activation logs, metrics and rate
+ * alerts; Layer-level fallbacks (on build failure, or per method call).
+ *
+ * @since 0.1.0
+ */
+export * as Fallback from "./Fallback.js"
