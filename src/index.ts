@@ -18,3 +18,11 @@ export * as Errors from "./Errors.js"
  * @since 0.1.0
  */
 export * as Fallback from "./Fallback.js"
+
+/**
+ * Kill switches as a service: in-memory, Config/env, and Postgres-backed (LISTEN/NOTIFY) via
+ * the `effect-resilience/FeatureFlags/Postgres` subpath.
+ *
+ * @since 0.1.0
+ */
+export * as FeatureFlags from "./FeatureFlags.js"
