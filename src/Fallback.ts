@@ -179,11 +179,11 @@ export const degrade: {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Duration, Effect } from "effect"
  * import { Errors, Fallback } from "effect-resilience"
  *
  * const stockFromCache = Effect.succeed(12)
- * const stock = Effect.fail(new Errors.NetworkTimeout({ service: "inventory", timeout: "1 second" })).pipe(
+ * const stock = Effect.fail(new Errors.NetworkTimeout({ service: "inventory", timeout: Duration.seconds(1) })).pipe(
  *   Fallback.degradeWith({ service: "inventory", orElse: () => stockFromCache })
  * ) // Effect<number>
  * ```
@@ -315,7 +315,7 @@ export const layerAlertHookMemory: (
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { Fallback } from "effect-resilience"
  *
  * const analyticsDegradations = Metric.value(Fallback.activations.pipe(Metric.tagged("service", "analytics"), Metric.tagged("error_code", "SERVICE_UNAVAILABLE")))
