@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Exit, Layer, Metric } from "effect"
+import { ConfigProvider, Effect, Exit, Layer, Logger, LogLevel, Metric } from "effect"
 import * as FeatureFlags from "../src/FeatureFlags.js"
 import { withLogs } from "./support/captureLogs.js"
 
@@ -103,4 +103,16 @@ describe("FeatureFlags.guard", () => {
       yield* memory.set("email_enabled", true)
       expect(yield* guarded).toBe(2)
     }).pipe(Effect.provide(FeatureFlags.layerMemory({ email_enabled: true }))))
+})
+
+describe("FeatureFlags.guard logging", () => {
+  it.effect("logs each skip at DEBUG with the flag when DEBUG is enabled", () =>
+    Effect.gen(function*() {
+      const [, logs] = yield* Effect.void.pipe(
+        FeatureFlags.guard({ flag: "debug_me", fallback: undefined }),
+        Logger.withMinimumLogLevel(LogLevel.Debug),
+        withLogs
+      )
+      expect(logs.map((l) => [l.level, l.annotations["flag"]])).toEqual([["DEBUG", "debug_me"]])
+    }).pipe(Effect.provide(FeatureFlags.layerMemory())))
 })
