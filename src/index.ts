@@ -16,6 +16,20 @@
 export * as Errors from "./Errors.js"
 
 /**
+ * Graceful degradation of non-critical calls, per call or per service Layer.
+ *
+ * @since 0.1.0
+ */
+export * as Fallback from "./Fallback.js"
+
+/**
+ * Kill switches as a service: in memory, from Config, or Postgres-backed.
+ *
+ * @since 0.1.0
+ */
+export * as FeatureFlags from "./FeatureFlags.js"
+
+/**
  * Structured error logs: severity from the category, request context, JSON and pretty loggers.
  *
  * @since 0.1.0

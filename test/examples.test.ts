@@ -35,6 +35,17 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     '-> 503 {"error":"CONNECTION_REFUSED"',
     '-> 500 {"error":"INTERNAL_ERROR","message":"An internal error occurred","request_id":"req-6"}',
     "metric unknown=1"
+  ],
+  "examples/signup.ts": [
+    /level=WARN .*message="graceful degradation activated".*error_code=SERVICE_UNAVAILABLE.*service=analytics/,
+    /level=WARN .*fallback=true .*error_code=CONNECT_FAILED.*service=email/,
+    /degradation=timeout .*error_code=NETWORK_TIMEOUT.*service=recommendations/,
+    /signup succeeded: user=u1 recommendations=\["bestseller-1","bestseller-2"\] \([23]s\)/,
+    "signup rejected: CONFLICT (ada@example.com is taken), critical path not degraded",
+    /message="feature flag changed".*flag=recommendations_enabled.*updated_by=oncall:alice/,
+    "ALERT (page on-call): analytics degraded 2 times within 1m",
+    "signup succeeded: user=u2 recommendations=[] (0s)",
+    "activations: analytics=2 email=2 recommendations=1"
   ]
 }
 
