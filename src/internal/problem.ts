@@ -68,11 +68,23 @@ export const titles: Readonly<Record<number, string>> = {
 
 /** @internal */
 export const genericDetails: Readonly<Record<number, string>> = {
-  500: "An internal error occurred.",
+  500: "An internal error occurred",
   502: "An upstream service answered with something we could not use. Please try again later.",
-  503: "The service is temporarily unavailable. Please try again later.",
+  503: "Service temporarily unavailable. Please try again later.",
   504: "The request took too long. Please try again later."
 }
+
+const userMessageOf = (error: unknown): string | undefined =>
+  Predicate.hasProperty(error, "userMessage") && typeof error.userMessage === "string" ? error.userMessage : undefined
+
+/**
+ * What an end user may read about an error of the taxonomy with this status: its `userMessage`
+ * when it wrote one, its message below 500, otherwise a generic sentence for the status.
+ *
+ * @internal
+ */
+export const safeDetail = (status: number, error: { readonly message: string }): string =>
+  userMessageOf(error) ?? (status < 500 ? error.message : (genericDetails[status] ?? genericDetails[500]!))
 
 const titleOf = (status: number) =>
   titles[status] ?? (status >= 500 ? "Server Error" : "Client Error")
@@ -83,9 +95,6 @@ const clampStatus = (status: number) =>
 /** @internal */
 export const defaultTypeUri = (code: string): string =>
   code === "INTERNAL_ERROR" ? "about:blank" : `urn:problem-type:${code.toLowerCase().replace(/_/g, "-")}`
-
-const userMessageOf = (error: unknown): string | undefined =>
-  Predicate.hasProperty(error, "userMessage") && typeof error.userMessage === "string" ? error.userMessage : undefined
 
 const codePattern = /^[A-Z][A-Z0-9_]{0,63}$/
 
@@ -107,7 +116,7 @@ export const fromError = (error: unknown, options: Options): Problem => {
   const detail = Option.isSome(translated)
     ? translated.value.userMessage
     : categorized
-    ? (userMessageOf(error) ?? (status < 500 ? error.message : (genericDetails[status] ?? genericDetails[500]!)))
+    ? safeDetail(status, error)
     : (genericDetails[status] ?? genericDetails[500]!)
   const retryAfter = Option.isSome(translated) && translated.value.retryAfter !== undefined
     ? Option.some(translated.value.retryAfter)

@@ -1,4 +1,5 @@
 import { Cause, Context, Effect, Metric, Option, Schema } from "effect"
+import * as problem from "./problem.js"
 import { dual } from "effect/Function"
 import * as data from "./errorData.js"
 import * as errorLog from "./errorLog.js"
@@ -382,7 +383,7 @@ export class Translated extends Schema.TaggedClass<Translated>("effect-resilienc
 ) {}
 
 /** @internal */
-export const unknownMessage = "An internal error occurred"
+export const unknownMessage: string = problem.genericDetails[500]!
 
 /** @internal */
 export class Unknown extends Schema.TaggedClass<Unknown>("effect-resilience/Translate/Unknown")("Unknown", {
@@ -429,14 +430,7 @@ const withoutUndefined = <T extends Record<string, unknown>>(
 }
 
 /** What users see for a taxonomy error of 5xx: never the internal message. @internal */
-export const safeMessageForStatus = (status: number, message: string): string =>
-  status < 500
-    ? message
-    : status === 503
-    ? "Service temporarily unavailable. Please try again later."
-    : status === 504
-    ? "The request took too long. Please try again later."
-    : unknownMessage
+export const safeMessageForStatus: (status: number, error: { readonly message: string }) => string = problem.safeDetail
 
 /** @internal */
 export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =>
@@ -452,7 +446,7 @@ export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =
         const result = new Translated(withoutUndefined({
           code: error.code,
           status,
-          message: safeMessageForStatus(status, error.message),
+          message: safeMessageForStatus(status, error),
           developerMessage: error.message,
           source: "taxonomy" as const,
           errorType: error._tag,
