@@ -10,3 +10,10 @@
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
+
+/**
+ * The anti-pattern audit for TypeScript and Effect code (`effect-resilience audit`).
+ *
+ * @since 0.1.0
+ */
+export * as Audit from "./Audit.js"
