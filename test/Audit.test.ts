@@ -88,6 +88,23 @@ describe("Audit import resolution", () => {
   })
 })
 
+describe("Audit suppression", () => {
+  it("a -file suppression covers the whole file, for the rules it names", () => {
+    const text = [
+      "// effect-resilience-audit-ignore-file uncategorized-error: a script whose errors end the process",
+      "throw new Error('a')",
+      "export const f = () => { throw new Error('b') }",
+      "try { go() } catch {}"
+    ].join("\n")
+    expect(Audit.auditSource("a.ts", text).map((f) => `${f.line} ${f.rule}`)).toEqual(["4 swallowed-error"])
+  })
+
+  it("a suppression covers its own line only, not the lines after the next one", () => {
+    const text = "// effect-resilience-audit-ignore missing-timeout: local\nfetch(a)\nfetch(b)"
+    expect(Audit.auditSource("a.ts", text).map((f) => f.line)).toEqual([3])
+  })
+})
+
 describe("Audit config", () => {
   it("switches rules off", () => {
     const text = "try { go() } catch {}\nthrow new Error('x')"

@@ -101,7 +101,7 @@ export const rules: ReadonlyArray<RuleInfo> = [
   },
   {
     name: "unstructured-error-log",
-    summary: "an error logged through a template string (`console.error(`...${err}`)`, `logger.error(`...`)`)",
+    summary: "an error-level log (`console.error`, `logger.error`, `Effect.logError`) whose message is a template or `+` string, or any log that interpolates a caught error",
     why: "the error's fields are flattened into text that cannot be searched, grouped or alerted on",
     fix: "log a constant message with the error and context as structured fields / annotations"
   },
