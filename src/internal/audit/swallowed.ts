@@ -73,6 +73,8 @@ const effectCatchAll = (ctx: FileContext, node: ts.CallExpression): void => {
   if (!catchAlls.has(member) || node.arguments.length === 0) return
   const handler = skipParens(node.arguments[node.arguments.length - 1]!)
   if (!isFunctionLike(handler)) return
+  // A handler that does something before succeeding (logs, records a metric) is a degrade, not a swallow.
+  if (ts.isBlock(handler.body) && handler.body.statements.length !== 1) return
   const returned = returnedExpressions(handler)
   if (returned.length === 0 || !returned.every((e) => isEffectSuccess(ctx, e))) return
   if (ctx.atDocumentedBoundary(node)) return
