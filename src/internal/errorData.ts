@@ -139,8 +139,9 @@ export const toLogValue = (value: unknown): unknown => {
   if (Predicate.hasProperty(value, "toJSON") && typeof value.toJSON === "function") {
     try {
       return value.toJSON()
-    } catch {
-      return undefined
+    } catch (error) {
+      // A log line must not lose the field silently: say that it could not be serialised.
+      return `[toJSON threw: ${error instanceof Error ? error.name : typeof error}]`
     }
   }
   const out: Record<string, unknown> = {}

@@ -5,6 +5,7 @@ import type { Scope } from "effect"
 import { Cause, Deferred, Duration, Effect, Fiber, Layer, Ref, Schema, Stream } from "effect"
 import type { FeatureFlags } from "./featureFlags.js"
 import { applyChange, FeatureFlagsTag, fromRef } from "./featureFlags.js"
+import * as Errors from "../Errors.js"
 
 /** @internal */
 export const defaultTable = "effect_resilience_feature_flags"
@@ -218,7 +219,9 @@ export const make = (
     const synced = yield* Deferred.make<void>()
     const session = Effect.scoped(Effect.gen(function*() {
       const listening = yield* pg.listen(resolved.channel).pipe(Stream.runForEach(handle), Effect.forkScoped)
-      if (!(yield* handshake)) return yield* Effect.fail("LISTEN handshake: no echo within 5 s" as const)
+      if (!(yield* handshake)) return yield* Effect.fail(
+          new Errors.ServiceUnavailable({ service: "feature-flags-listener", reason: "LISTEN handshake: no echo within 5 s" })
+        )
       yield* resync
       yield* Deferred.succeed(synced, undefined)
       return yield* Fiber.join(listening)
