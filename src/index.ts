@@ -10,3 +10,10 @@
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
+
+/**
+ * Typed translation of Postgres SQLSTATE failures into the error taxonomy, and transaction retry.
+ *
+ * @since 0.1.0
+ */
+export * as PgError from "./PgError.js"
