@@ -1171,14 +1171,29 @@ const translateCause = <E>(cause: Cause.Cause<E>, options?: TranslateOptions): C
  * @since 0.1.0
  * @category combinators
  */
-export const mapErrors: {
-  (options?: TranslateOptions): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | PgError, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, options?: TranslateOptions): Effect.Effect<A, Exclude<E, SqlError> | PgError, R>
-} = dual(
-  (args) => Effect.isEffect(args[0]),
-  <A, E, R>(self: Effect.Effect<A, E, R>, options?: TranslateOptions) =>
-    Effect.mapErrorCause(self, (cause) => translateCause(cause, options))
-)
+export const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
+  Effect.mapErrorCause(self, (cause) => translateCause(cause))
+
+/**
+ * {@link mapErrors} with options (the `retryAfter` of the 53xxx errors).
+ *
+ * @example
+ * ```ts
+ * import { SqlClient } from "@effect/sql"
+ * import { Duration, Effect } from "effect"
+ * import { PgError } from "effect-resilience"
+ *
+ * const rows = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1`).pipe(
+ *   PgError.mapErrorsWith({ retryAfter: Duration.seconds(2) })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const mapErrorsWith = (options: TranslateOptions) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
+  Effect.mapErrorCause(self, (cause) => translateCause(cause, options))
 
 // --- transactions ------------------------------------------------------------------
 
@@ -1271,7 +1286,7 @@ export const transaction: {
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options: TransactionOptions = {}) =>
     Effect.flatMap(SqlClient.SqlClient, (sql) => {
-      const once = mapErrors(sql.withTransaction(self), options)
+      const once = mapErrorsWith(options)(sql.withTransaction(self))
       return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) => {
         if (Option.isSome(outer)) return once
         const deadlockRetries = options.deadlockRetries ?? 1

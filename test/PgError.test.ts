@@ -481,7 +481,7 @@ layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (i
         Effect.zipRight(Deferred.succeed(holding, undefined), Deferred.await(done))
       ).pipe(Effect.fork)
       yield* Deferred.await(holding)
-      const e = yield* Effect.flip(PgError.mapErrors(small`SELECT 1`, { retryAfter: Duration.millis(250) })).pipe(
+      const e = yield* Effect.flip(PgError.mapErrorsWith({ retryAfter: Duration.millis(250) })(small`SELECT 1`)).pipe(
         Effect.ensuring(Deferred.succeed(done, undefined))
       )
       yield* holder.await

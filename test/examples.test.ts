@@ -20,6 +20,16 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /INTERNAL_ERROR\s+\(unknown\)\s+HTTP 500\s+unexpected/,
     "402: payment declined: card expired",
     "fatal error ends the program: yes"
+  ],
+  "examples/database.ts": [
+    "201 created ada@example.com",
+    "409 This record already exists. (constraint users_email_key, columns email)",
+    "422 invalid: users_email_check",
+    "504 StatementTimeout 57014: Database query took too long.",
+    /level=ERROR .*error_tag=StatementTimeout .*sqlstate=57014/,
+    /level=WARN .*re-running transaction after SerializationFailure/,
+    "transaction committed after 2 attempts",
+    "40P01 Deadlock Transient HTTP 503 retry: transaction-once"
   ]
 }
 
