@@ -22,10 +22,10 @@
  *
  * @since 0.1.0
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import * as SqlClient from "@effect/sql/SqlClient"
 import type { Duration as DurationNS } from "effect"
-import { Cause, Duration, Effect, LogLevel, Option, Schedule, Schema } from "effect"
+import { Cause, Context, Duration, Effect, LogLevel, Option, Schedule, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Errors from "./Errors.js"
 import * as internal from "./internal/pgError.js"
@@ -1239,6 +1239,13 @@ export interface TransactionOptions extends TranslateOptions {
   readonly deadlockRetries?: number | undefined
 }
 
+// @effect/sql is an optional peer: the tags are looked up by their keys, so importing this module
+// (for `translate`, at a boundary that never touches a database) does not need it installed.
+const SqlClientTag = Context.GenericTag<SqlClient.SqlClient>("@effect/sql/SqlClient")
+const TransactionConnectionTag = Context.GenericTag<SqlClient.TransactionConnection, unknown>(
+  "@effect/sql/SqlClient/TransactionConnection"
+)
+
 const retryable = (e: PgError, deadlocks: number, deadlockRetries: number): boolean =>
   e._tag === "SerializationFailure" || (e._tag === "Deadlock" && deadlocks <= deadlockRetries)
 
@@ -1285,9 +1292,9 @@ export const transaction: {
 } = dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options: TransactionOptions = {}) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    Effect.flatMap(SqlClientTag, (sql) => {
       const once = mapErrorsWith(options)(sql.withTransaction(self))
-      return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) => {
+      return Effect.flatMap(Effect.serviceOption(TransactionConnectionTag), (outer) => {
         if (Option.isSome(outer)) return once
         const deadlockRetries = options.deadlockRetries ?? 1
         // A driver rather than Effect.retry: the schedule only ever sees retryable PgErrors.
