@@ -51,6 +51,13 @@ export * as Translate from "./Translate.js"
 export * as Problem from "./Problem.js"
 
 /**
+ * Typed translation of Postgres SQLSTATE failures into domain errors of the taxonomy.
+ *
+ * @since 0.1.0
+ */
+export * as PgError from "./PgError.js"
+
+/**
  * Fault injection for tests and demos (the HTTP upstream is at `effect-resilience/Chaos/HttpUpstream`).
  *
  * @since 0.1.0

@@ -46,6 +46,16 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     "ALERT (page on-call): analytics degraded 2 times within 1m",
     "signup succeeded: user=u2 recommendations=[] (0s)",
     "activations: analytics=2 email=2 recommendations=1"
+  ],
+  "examples/database.ts": [
+    "201 created ada@example.com",
+    "409 This record already exists. (constraint users_email_key, columns email)",
+    "422 invalid: users_email_check",
+    "504 StatementTimeout 57014: Database query took too long.",
+    /level=ERROR .*error_tag=StatementTimeout .*sqlstate=57014/,
+    /level=WARN .*message="re-running transaction".*error_tag=SerializationFailure/,
+    "transaction committed after 2 attempts",
+    "40P01 Deadlock Transient HTTP 503 retry: transaction-once"
   ]
 }
 
