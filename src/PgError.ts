@@ -1390,6 +1390,17 @@ export const userMessages: { readonly [K in Tag]: string } = {
 export const userMessage = (error: PgError, overrides?: Partial<Record<Tag, string>>): string =>
   overrides?.[error._tag] ?? userMessages[error._tag]
 
+// Every translated error answers `userMessage`, which `Problem` and `Translate` prefer over the
+// developer message: a 409 must say "This record already exists.", not name the constraint and
+// echo the duplicate key.
+for (const [tag, cls] of Object.entries(classes)) {
+  Object.defineProperty(cls.prototype, "userMessage", {
+    get: () => userMessages[tag as Tag],
+    enumerable: false,
+    configurable: true
+  })
+}
+
 // --- classification without an error ------------------------------------------------
 
 /**

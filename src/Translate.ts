@@ -508,7 +508,7 @@ export const translate = (rules: ReadonlyArray<Rule>, error: unknown): Translati
  * import { Translate } from "effect-resilience"
  *
  * Translate.translateCause(Translate.defaultRules, Cause.die(new Error("Connection terminated unexpectedly")))?.code
- * // "DB_CONNECTION_LOST"
+ * // "DB_CONNECTION_FAILURE"
  * ```
  *
  * @since 0.1.0

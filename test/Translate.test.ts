@@ -159,8 +159,10 @@ describe("Translate rule kinds", () => {
       )
       const connect = Effect.scoped(Layer.build(PgTest.clientLayer(`postgres://u:p@127.0.0.1:${port}/none`)))
       const failure = yield* failureOf(connect)
-      expect(failure).toMatchObject({ _tag: "Translated", code: "CONNECTION_REFUSED", status: 503, source: "rule" })
+      // A refused database connection is a database connection failure (PgError's code), not a bare errno.
+      expect(failure).toMatchObject({ _tag: "Translated", code: "DB_CONNECTION_FAILURE", status: 503, source: "rule", rule: "postgres" })
       expect(failure._tag === "Translated" && failure.developerMessage).toContain(`127.0.0.1:${port}`)
+      expect(failure._tag === "Translated" && failure.message).not.toContain("127.0.0.1")
     }))
 
   it("first match wins and user rules go first", () => {
@@ -341,9 +343,13 @@ layer(PgTest.layer({ prefix: "translate" }))("Translate against the real Postgre
       )
       expect(failure).toMatchObject({ code: "EMAIL_TAKEN", status: 409, message: "This email is already registered." })
       expect(failure._tag === "Translated" && failure.developerMessage).toMatch(/^members_email_key: Key \(email\)/)
-      // Without the project rule a unique violation is not one of the defaults: unknown.
-      const unknown = yield* failureOf(sql`INSERT INTO members VALUES ('a@example.com')`)
-      expect(unknown._tag).toBe("Unknown")
+      // Without the project rule the default Postgres rule answers with PgError's code and safe message.
+      const fallback = yield* failureOf(sql`INSERT INTO members VALUES ('a@example.com')`)
+      expect(fallback).toMatchObject({ _tag: "Translated", code: "DB_UNIQUE_VIOLATION", status: 409, message: "This record already exists." })
+      expect(JSON.stringify(fallback.message)).not.toContain("a@example.com")
+      // A bug in SQL is never translated: it stays unknown so it stands out.
+      const bug = yield* failureOf(sql`SELEC 1`)
+      expect(bug._tag).toBe("Unknown")
     }))
 
   it.effect("a SQLSTATE class rule matches every code of the class", () =>

@@ -30,9 +30,9 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
   "examples/boundary-translation.ts": [
     'POST /withdraw         -> 503 {"error":"DB_LOCK_TIMEOUT","message":"Another database transaction is in progress. Please try again later.","request_id":"req-1"}',
     "POST /withdraw (again) -> 200",
-    '-> 503 {"error":"DB_STATEMENT_TIMEOUT","message":"Database query took too long. This might happen if the system is overloaded. Please try again later."',
+    '-> 504 {"error":"DB_STATEMENT_TIMEOUT","message":"Database query took too long. This might happen if the system is overloaded. Please try again later."',
     '-> 404 {"error":"NOT_FOUND","message":"user 42 not found"',
-    '-> 503 {"error":"CONNECTION_REFUSED"',
+    '-> 503 {"error":"DB_CONNECTION_FAILURE","message":"The database is temporarily unavailable. Please try again later."',
     '-> 500 {"error":"INTERNAL_ERROR","message":"An internal error occurred","request_id":"req-6"}',
     "metric unknown=1"
   ],

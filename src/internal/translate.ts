@@ -4,6 +4,7 @@ import { dual } from "effect/Function"
 import * as data from "./errorData.js"
 import * as errorLog from "./errorLog.js"
 import * as errors from "./errors.js"
+import * as PgError from "../PgError.js"
 
 // --- rules ------------------------------------------------------------------------
 
@@ -180,50 +181,49 @@ export const lockTimeout: Rule = bySqlState("55P03", {
 /** @internal */
 export const statementTimeout: Rule = bySqlState("57014", {
   code: "DB_STATEMENT_TIMEOUT",
-  status: 503,
+  status: 504,
   category: "Transient",
   developer: "Statement timeout (SQLSTATE {sqlstate}): {db_message}",
   user: `Database query took too long. This might happen if the system is overloaded. ${retryLater}`
+})
+
+/**
+ * Every Postgres failure `PgError` recognises (SqlErrors, pg DatabaseErrors, defects from COMMIT,
+ * code-less "Connection terminated"), with PgError's code, status and user message, so one
+ * SQLSTATE always gives one code across the toolkit. Bugs (syntax errors, undefined objects,
+ * unknown SQLSTATEs: severity `unexpected`) are left alone so they stay unknown and stand out.
+ *
+ * @internal
+ */
+export const postgres: Rule = make("postgres", (input) => {
+  const found = PgError.translate(input.error)
+  if (Option.isNone(found)) return undefined
+  const error = found.value
+  if (errors.severityOf(error) === "unexpected") return undefined
+  return {
+    outcome: {
+      code: error.code,
+      status: errors.statusOf(error),
+      category: error.category,
+      developer: () => error.message,
+      user: () => PgError.userMessage(error)
+    },
+    vars: { sqlstate: error.sqlstate ?? "", condition: error.condition ?? "" }
+  }
 })
 
 /** @internal */
 export const defaultRules: ReadonlyArray<Rule> = [
   lockTimeout,
   statementTimeout,
-  bySqlState("40P01", {
-    code: "DB_DEADLOCK",
-    status: 503,
-    category: "Transient",
-    developer: "Deadlock detected (SQLSTATE {sqlstate}): {detail}",
-    user: `Another database transaction got in the way. ${retryLater}`
-  }),
-  bySqlState("40001", {
-    code: "DB_SERIALIZATION_FAILURE",
-    status: 503,
-    category: "Transient",
-    developer: "Serialization failure (SQLSTATE {sqlstate}): {db_message}",
-    user: `Another database transaction changed the same data. ${retryLater}`
-  }),
-  bySqlState(["53300", "53000", "53200", "53400"], {
-    code: "DB_OVERLOADED",
-    status: 503,
-    category: "Transient",
-    developer: "Database out of resources (SQLSTATE {sqlstate}): {db_message}",
-    user: `The database is overloaded. ${retryLater}`
-  }),
-  bySqlState(["08", "57P01", "57P02", "57P03", "57P05"], {
-    code: "DB_UNAVAILABLE",
-    status: 503,
-    category: "Transient",
-    developer: "Database connection failed (SQLSTATE {sqlstate}): {db_message}",
-    user: `The database is not reachable right now. ${retryLater}`
-  }),
-  byMessage(/Connection terminated( unexpectedly)?|Connection timed out|terminating connection/i, {
-    code: "DB_CONNECTION_LOST",
+  postgres,
+  // pg's code-less connection errors also arrive bare (a defect, a rejected promise), without a SqlError.
+  byMessage(/Connection terminated( unexpectedly)?|Connection timed out|terminating connection due to/i, {
+    code: "DB_CONNECTION_FAILURE",
     status: 503,
     category: "Transient",
     developer: "Database connection lost: {matched_message}",
-    user: `The connection to the database was lost. ${retryLater}`
+    user: () => PgError.userMessages.ConnectionFailure
   }),
   byErrno("ECONNREFUSED", {
     code: "CONNECTION_REFUSED",
