@@ -169,3 +169,25 @@ export const titles: Readonly<Record<number, string>> = internal.titles
  * @category constants
  */
 export const genericDetails: Readonly<Record<number, string>> = internal.genericDetails
+
+/**
+ * A problem from values that are already safe to show, such as the result of the boundary
+ * translation: only the code (`^[A-Z][A-Z0-9_]*$`) and status (400-599) are checked.
+ *
+ * @example
+ * ```ts
+ * import { Problem } from "effect-resilience"
+ *
+ * Problem.fromSafe(
+ *   { code: "DB_LOCK_TIMEOUT", status: 503, userMessage: "Another database transaction is in progress. Please try again later." },
+ *   { requestId: "req-1", instance: "/withdraw" }
+ * ).body.detail
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSafe: (
+  safe: SafeTranslation,
+  options: { readonly requestId: string; readonly instance?: string | undefined; readonly typeUri?: ((code: string) => string) | undefined }
+) => Problem = internal.fromSafe

@@ -99,6 +99,44 @@ export const defaultTypeUri = (code: string): string =>
 const codePattern = /^[A-Z][A-Z0-9_]{0,63}$/
 
 /** @internal */
+export interface SafeOptions {
+  readonly requestId: string
+  readonly instance?: string | undefined
+  readonly typeUri?: ((code: string) => string) | undefined
+}
+
+/**
+ * A problem from values that are already safe to show (a boundary translation): only the code
+ * and status are checked, the message is used as it is.
+ *
+ * @internal
+ */
+export const fromSafe = (safe: SafeTranslation, options: SafeOptions): Problem => {
+  const status = clampStatus(safe.status)
+  const code = codePattern.test(safe.code) ? safe.code : "INTERNAL_ERROR"
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    "x-request-id": options.requestId
+  }
+  if (safe.retryAfter !== undefined) {
+    headers["retry-after"] = String(Math.max(1, Math.ceil(Duration.toSeconds(safe.retryAfter))))
+  }
+  return {
+    status,
+    headers,
+    body: {
+      type: (options.typeUri ?? defaultTypeUri)(code),
+      title: titleOf(status),
+      status,
+      detail: safe.userMessage,
+      ...(options.instance === undefined ? {} : { instance: options.instance }),
+      code,
+      request_id: options.requestId
+    }
+  }
+}
+
+/** @internal */
 export const fromError = (error: unknown, options: Options): Problem => {
   const classification = options.classification ?? Errors.defaultClassification
   const categorized = Errors.isCategorized(error)
@@ -127,21 +165,5 @@ export const fromError = (error: unknown, options: Options): Problem => {
           : Option.none()
       )
     )
-  const headers: Record<string, string> = {
-    "content-type": "application/problem+json",
-    "x-request-id": options.requestId
-  }
-  if (Option.isSome(retryAfter)) {
-    headers["retry-after"] = String(Math.max(1, Math.ceil(Duration.toSeconds(retryAfter.value))))
-  }
-  const body: ProblemDocument = {
-    type: (options.typeUri ?? defaultTypeUri)(code),
-    title: titleOf(status),
-    status,
-    detail,
-    ...(options.instance === undefined ? {} : { instance: options.instance }),
-    code,
-    request_id: options.requestId
-  }
-  return { status, headers, body }
+  return fromSafe({ code, status, userMessage: detail, retryAfter: Option.getOrUndefined(retryAfter) }, options)
 }
