@@ -1,0 +1,175 @@
+import { Effect, Metric, MetricLabel, Schema } from "effect"
+import { dual } from "effect/Function"
+import * as Errors from "../Errors.js"
+
+/** @internal */
+export class BulkheadFull extends Errors.Transient<BulkheadFull>()("BulkheadFull", {
+  name: Schema.String,
+  maxConcurrent: Schema.Number,
+  maxQueue: Schema.Number
+}, {
+  code: "BULKHEAD_FULL",
+  status: 503,
+  message: (e) => `bulkhead ${e.name} is full (${e.maxConcurrent} in flight, ${e.maxQueue} waiting)`
+}) {}
+
+/** @internal */
+export interface BulkheadOptions {
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue?: number | undefined
+}
+
+/** @internal */
+export interface Stats {
+  readonly inFlight: number
+  readonly queued: number
+  readonly rejected: number
+}
+
+/** @internal */
+export const BulkheadTypeId: unique symbol = Symbol.for("effect-resilience/Bulkhead")
+
+/** @internal */
+export interface Bulkhead {
+  readonly [BulkheadTypeId]: typeof BulkheadTypeId
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  readonly stats: Effect.Effect<Stats>
+  run<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R>
+}
+
+/** @internal */
+export const inFlightGauge = Metric.gauge("effect_resilience_bulkhead_in_flight", {
+  description: "Calls running inside a bulkhead"
+})
+
+/** @internal */
+export const queuedGauge = Metric.gauge("effect_resilience_bulkhead_queued", {
+  description: "Calls waiting for a bulkhead slot"
+})
+
+/** @internal */
+export const rejectedTotal = Metric.counter("effect_resilience_bulkhead_rejected_total", {
+  description: "Calls rejected because the bulkhead and its queue were full",
+  incremental: true
+})
+
+/**
+ * A waiter holds its resume callback until a slot is handed over. "granted" means the slot
+ * already belongs to it: if it is interrupted at that moment it must pass the slot on.
+ */
+interface Waiter {
+  state: "waiting" | "granted" | "cancelled"
+  resume: ((effect: Effect.Effect<void>) => void) | undefined
+}
+
+class BulkheadImpl implements Bulkhead {
+  readonly [BulkheadTypeId]: typeof BulkheadTypeId = BulkheadTypeId
+  inFlight = 0
+  rejected = 0
+  // FIFO with a moving head: shift() on a big array is O(n), and cancelled waiters are skipped.
+  queue: Array<Waiter> = []
+  head = 0
+  waiting = 0
+  readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly full: BulkheadFull
+  readonly release = () => this.unsafeRelease()
+
+  constructor(readonly name: string, readonly maxConcurrent: number, readonly maxQueue: number) {
+    // One array for the whole life of the bulkhead: the metric hook cache is keyed by it.
+    this.tags = [MetricLabel.make("bulkhead", name)]
+    this.full = new BulkheadFull({ name, maxConcurrent, maxQueue })
+  }
+
+  get stats(): Effect.Effect<Stats> {
+    return Effect.sync(() => ({ inFlight: this.inFlight, queued: this.waiting, rejected: this.rejected }))
+  }
+
+  report(): void {
+    inFlightGauge.unsafeUpdate(this.inFlight, this.tags)
+    queuedGauge.unsafeUpdate(this.waiting, this.tags)
+  }
+
+  unsafeRelease(): void {
+    while (this.head < this.queue.length) {
+      const waiter = this.queue[this.head]!
+      this.queue[this.head++] = undefined as never
+      if (waiter.state !== "waiting") continue
+      // Hand the slot over: inFlight stays the same.
+      waiter.state = "granted"
+      this.waiting--
+      this.compact()
+      this.report()
+      waiter.resume!(Effect.void)
+      return
+    }
+    this.inFlight--
+    this.compact()
+    this.report()
+  }
+
+  compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+  }
+
+  acquire(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      const waiter: Waiter = { state: "waiting", resume }
+      this.queue.push(waiter)
+      this.waiting++
+      this.report()
+      return Effect.sync(() => {
+        if (waiter.state === "waiting") {
+          waiter.state = "cancelled"
+          this.waiting--
+          this.report()
+        } else if (waiter.state === "granted") {
+          waiter.state = "cancelled"
+          this.unsafeRelease()
+        }
+      })
+    })
+  }
+
+  run<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> {
+    return Effect.uninterruptibleMask((restore): Effect.Effect<A, E | BulkheadFull, R> => {
+      if (this.inFlight < this.maxConcurrent) {
+        this.inFlight++
+        this.report()
+        return Effect.ensuring(restore(self), Effect.sync(this.release))
+      }
+      if (this.waiting >= this.maxQueue) {
+        this.rejected++
+        rejectedTotal.unsafeUpdate(1, this.tags)
+        return Effect.fail(this.full)
+      }
+      return Effect.zipRight(restore(this.acquire()), Effect.ensuring(restore(self), Effect.sync(this.release)))
+    })
+  }
+}
+
+/** @internal */
+export const unsafeMake = (options: BulkheadOptions): Bulkhead => {
+  const maxQueue = options.maxQueue ?? 0
+  if (!Number.isInteger(options.maxConcurrent) || options.maxConcurrent < 1) {
+    throw new RangeError(`Bulkhead ${options.name}: maxConcurrent must be a positive integer`)
+  }
+  if (!Number.isInteger(maxQueue) || maxQueue < 0) {
+    throw new RangeError(`Bulkhead ${options.name}: maxQueue must be a non-negative integer`)
+  }
+  return new BulkheadImpl(options.name, options.maxConcurrent, maxQueue)
+}
+
+/** @internal */
+export const make = (options: BulkheadOptions): Effect.Effect<Bulkhead> => Effect.sync(() => unsafeMake(options))
+
+/** @internal */
+export const withBulkhead: {
+  (bulkhead: Bulkhead): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadFull, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead): Effect.Effect<A, E | BulkheadFull, R>
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, bulkhead: Bulkhead) => bulkhead.run(self))
