@@ -82,7 +82,7 @@ export const timeout: {
           // A daemon: every way out (result, timer, caller interrupted) is handled here, so the
           // call needs no supervisor, and a disconnected call is not awaited by the caller's end.
           Effect.forkDaemon(restore(self)),
-          (child) => awaitWithDeadline(child, clock, parent, millis, options, duration)
+          (child) => restore(awaitWithDeadline(child, clock, parent, millis, options, duration))
         )
       )
     )
