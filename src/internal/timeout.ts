@@ -19,28 +19,35 @@ const MAX_TIMER_MILLIS = 2 ** 31 - 1
  */
 const LiveClock = Clock.make().constructor
 
-type CancelTimer = () => void
+/** Arms a timer with the callback to run when it fires; returns its cancellation. */
+type Timer = (fire: () => void) => () => void
 
-const startTimer = (clock: Clock.Clock, millis: number, fire: () => void): CancelTimer => {
-  if (clock.constructor === LiveClock) {
-    if (millis > MAX_TIMER_MILLIS) return () => {}
-    const handle = setTimeout(fire, millis)
-    return () => clearTimeout(handle)
+const liveTimer = (millis: number): Timer => (fire) => {
+  if (millis > MAX_TIMER_MILLIS) return () => {}
+  const handle = setTimeout(fire, millis)
+  return () => clearTimeout(handle)
+}
+
+const fiberTimer = (sleeper: Fiber.RuntimeFiber<void>): Timer => (fire) => {
+  const observer = (exit: Exit.Exit<void>) => {
+    if (Exit.isSuccess(exit)) fire()
   }
-  const timer = Effect.runFork(Effect.zipRight(clock.sleep(Duration.millis(millis)), Effect.sync(fire)))
-  return () => timer.unsafeInterruptAsFork(FiberId.none)
+  sleeper.addObserver(observer)
+  return () => {
+    sleeper.removeObserver(observer)
+    sleeper.unsafeInterruptAsFork(FiberId.none)
+  }
 }
 
 /**
  * The call runs in a child fiber and the caller waits on it with `Effect.async`; the timer
- * interrupts the child. That is one fork per call, against the two forks plus race bookkeeping
- * of `Effect.timeout` (see bench/retry.bench.ts).
+ * interrupts the child. That is one fork per call (with the live Clock), against the two forks
+ * plus race bookkeeping of `Effect.timeout` (see bench/retry.bench.ts).
  */
 const awaitWithDeadline = <A, E>(
   child: Fiber.RuntimeFiber<A, E>,
-  clock: Clock.Clock,
+  timer: Timer,
   parent: FiberId.FiberId,
-  millis: number,
   options: TimeoutOptions,
   duration: Duration.Duration
 ): Effect.Effect<A, E | NetworkTimeout> =>
@@ -52,7 +59,7 @@ const awaitWithDeadline = <A, E>(
       // The call may have finished just as the timer fired: its own outcome wins then.
       resume(timedOut && Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? onTimeout() : exit)
     }
-    const cancelTimer = startTimer(clock, millis, () => {
+    const cancelTimer = timer(() => {
       timedOut = true
       if (options.disconnect === true) {
         child.removeObserver(observer)
@@ -61,6 +68,7 @@ const awaitWithDeadline = <A, E>(
       child.unsafeInterruptAsFork(parent)
     })
     child.addObserver(observer)
+    // The caller was interrupted: take the call down with it, and wait for its finalizers.
     return Effect.suspend(() => {
       cancelTimer()
       child.removeObserver(observer)
@@ -78,12 +86,16 @@ export const timeout: {
   return Effect.clockWith((clock) =>
     Effect.fiberIdWith((parent) =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(
-          // A daemon: every way out (result, timer, caller interrupted) is handled here, so the
-          // call needs no supervisor, and a disconnected call is not awaited by the caller's end.
-          Effect.forkDaemon(restore(self)),
-          (child) => restore(awaitWithDeadline(child, clock, parent, millis, options, duration))
-        )
+        // Daemons: every way out (result, timer, caller interrupted) is handled here, so they
+        // need no supervisor, and a disconnected call is not awaited when the caller ends.
+        Effect.flatMap(Effect.forkDaemon(restore(self)), (child) =>
+          clock.constructor === LiveClock
+            ? restore(awaitWithDeadline(child, liveTimer(millis), parent, options, duration))
+            // Forked from the caller so a TestClock sees the timer asleep before time moves.
+            : Effect.flatMap(
+              Effect.forkDaemon(Effect.interruptible(clock.sleep(duration))),
+              (sleeper) => restore(awaitWithDeadline(child, fiberTimer(sleeper), parent, options, duration))
+            ))
       )
     )
   )
