@@ -61,7 +61,8 @@ export const defaults: {
  * The seed's backoff as a `Schedule`: retry `n` (0-indexed) waits
  * `min(base * 2^n + random(0, jitter), maxDelay)`, and the schedule stops after
  * `maxAttempts - 1` retries. Randomness comes from Effect's `Random` service, so
- * `Effect.withRandom(Random.make(seed))` makes a run reproducible. Outputs each delay.
+ * `Effect.withRandom(Random.make(seed))` makes a run reproducible. Delays are rounded to whole
+ * milliseconds. Outputs each delay.
  *
  * @example
  * ```ts

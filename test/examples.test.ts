@@ -20,6 +20,17 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /INTERNAL_ERROR\s+\(unknown\)\s+HTTP 500\s+unexpected/,
     "402: payment declined: card expired",
     "fatal error ends the program: yes"
+  ],
+  "examples/retry.ts": [
+    /inventory\.get: retrying in \d+ms after SERVICE_UNAVAILABLE \(attempt 1 of 4\)/,
+    "stock 42 after 3 calls",
+    "NOT_FOUND not retried: 1 call",
+    "rate limited, waited at least Retry-After: yes",
+    "retry storm contained: 20 callers made 23 calls",
+    "charged after 3 attempts with one key: yes",
+    "hanging call interrupted, connection released",
+    "NETWORK_TIMEOUT: inventory timed out after 50ms",
+    "bulkhead: 5 served, 5 rejected with BULKHEAD_FULL"
   ]
 }
 

@@ -79,7 +79,8 @@ const continueAfter = <S>(state: S, now: number, delayMillis: number) =>
 
 /** @internal */
 export const exponentialDelay = (o: ResolvedBackoff, retry: number, u: number): number =>
-  Math.min(o.baseMillis * 2 ** retry + u * o.jitterMillis, o.maxDelayMillis)
+  // Whole milliseconds: timers have no finer grain, and logs and metrics stay readable.
+  Math.round(Math.min(o.baseMillis * 2 ** retry + u * o.jitterMillis, o.maxDelayMillis))
 
 /** @internal */
 export const exponential = (options?: BackoffOptions): Schedule.Schedule<Duration.Duration, unknown> => {
@@ -94,7 +95,7 @@ export const exponential = (options?: BackoffOptions): Schedule.Schedule<Duratio
 export const decorrelatedDelay = (o: ResolvedBackoff, previous: number, u: number): number => {
   // AWS "decorrelated jitter": sleep = min(cap, random_between(base, previous * 3)).
   const upper = Math.max(o.baseMillis, previous * 3)
-  return Math.min(o.maxDelayMillis, o.baseMillis + u * (upper - o.baseMillis))
+  return Math.round(Math.min(o.maxDelayMillis, o.baseMillis + u * (upper - o.baseMillis)))
 }
 
 /** @internal */
