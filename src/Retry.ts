@@ -301,7 +301,8 @@ export type Idempotency = internal.Idempotency
  * - `idempotent` (required): `false` means the policy can only be used through
  *   {@link retryWithKey}. There is no default on purpose: someone must decide.
  * - `backoff`: `"exponential"` (default) or `"decorrelated"`.
- * - `schedule`: your own `Schedule` instead; `maxAttempts` and `maxDelay` still bound it.
+ * - `schedule`: your own `Schedule` (its input is the transient error) instead; `maxAttempts`
+ *   and `maxDelay` still bound it.
  * - `budget`: a shared {@link RetryBudget}; without one, retries are bounded per call only.
  * - `logLevel` (default `"Info"`): level of the line logged before each sleep.
  *

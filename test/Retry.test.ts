@@ -22,16 +22,18 @@ import {
 import * as Errors from "../src/Errors.js"
 import * as Retry from "../src/Retry.js"
 
+const unavailable = new Errors.ServiceUnavailable({ service: "inventory" })
+
 /**
  * Steps a schedule to its end without waiting, as the retry combinator does. `now` stays put:
  * these schedules do not depend on it, and advancing it would add float noise to `start - now`.
  */
-const delaysOf = (schedule: Schedule.Schedule<unknown, unknown>, now = 0) =>
+const delaysOf = (schedule: Schedule.Schedule<unknown, Errors.Transient>, now = 0) =>
   Effect.gen(function*() {
     const delays: Array<number> = []
     let state = schedule.initial
-    for (let i = 0; i < 10_000; i++) {
-      const [next, , decision] = yield* schedule.step(now, i, state)
+    for (let step = 0; step < 10_000; step++) {
+      const [next, , decision] = yield* schedule.step(now, unavailable, state)
       if (ScheduleDecision.isDone(decision)) return delays
       const start = ScheduleIntervals.start(decision.intervals)
       delays.push(start - now)
@@ -40,7 +42,6 @@ const delaysOf = (schedule: Schedule.Schedule<unknown, unknown>, now = 0) =>
     throw new Error("schedule never ended")
   })
 
-const unavailable = new Errors.ServiceUnavailable({ service: "inventory" })
 const notFound = new Errors.NotFound({ resource: "sku", id: "1" })
 
 /** An effect that fails with the given errors in turn, then succeeds; counts its runs. */
@@ -167,6 +168,13 @@ describe("Retry schedules", () => {
     Effect.gen(function*() {
       const p = Retry.policy({ operation: "custom", idempotent: true, schedule: Schedule.spaced("1 hour"), maxAttempts: 3, maxDelay: "10 seconds" })
       expect(yield* delaysOf(p.schedule)).toEqual([10_000, 10_000])
+      // Its input is the transient error, so it can look at it.
+      const byCode = Retry.policy({
+        operation: "custom-by-code",
+        idempotent: true,
+        schedule: Schedule.recurWhile((e: Errors.Transient) => e.code !== "SERVICE_UNAVAILABLE")
+      })
+      expect(yield* delaysOf(byCode.schedule)).toEqual([])
     }))
 })
 
@@ -185,6 +193,38 @@ describe("Retry.retry", () => {
       yield* TestClock.adjust("1 millis")
       expect(yield* Fiber.join(fiber)).toBe("ok after 2")
       expect(yield* Ref.get(calls)).toBe(3)
+    }))
+
+  it.effect("a call that succeeds first time never touches the schedule, the clock or the log", () =>
+    Effect.gen(function*() {
+      let steps = 0
+      const { lines, logger } = yield* captureLogs
+      const p = Retry.policy({
+        operation: "fast-path",
+        idempotent: true,
+        schedule: Schedule.spaced("1 second").pipe(Schedule.tapInput(() => Effect.sync(() => steps++)))
+      })
+      const results = yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) =>
+        Retry.retry(Effect.succeed(i), p)).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(results).toHaveLength(100)
+      expect(steps).toBe(0)
+      expect(yield* Ref.get(lines)).toEqual([])
+      const { effect } = yield* scripted([unavailable])
+      const fiber = yield* effect.pipe(Retry.retry(p), Effect.fork)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      expect(steps).toBe(1)
+    }))
+
+  it.effect("interrupting a call while it waits to retry stops it", () =>
+    Effect.gen(function*() {
+      const { calls, effect } = yield* scripted(Array.from({ length: 10 }, () => unavailable))
+      const fiber = yield* effect.pipe(Retry.retry(Retry.policy({ operation: "interrupted", idempotent: true })), Effect.fork)
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Ref.get(calls)).toBe(1)
+      expect(Exit.isInterrupted(yield* fiber.await)).toBe(true)
     }))
 
   it.effect("gives up after maxAttempts with the last transient error", () =>

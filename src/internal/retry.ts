@@ -269,7 +269,7 @@ export interface PolicyOptions<I extends boolean> extends BackoffOptions {
   readonly operation: string
   readonly idempotent: I
   readonly backoff?: "exponential" | "decorrelated" | undefined
-  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+  readonly schedule?: Schedule.Schedule<unknown, Errors.Transient> | undefined
   readonly budget?: RetryBudget | undefined
   readonly logLevel?: LogLevel.Literal | undefined
 }
@@ -281,7 +281,7 @@ export interface RetryPolicy<I extends Idempotency = Idempotency> {
   readonly idempotency: I
   readonly maxAttempts: number
   readonly maxDelay: Duration.Duration
-  readonly schedule: Schedule.Schedule<unknown, unknown>
+  readonly schedule: Schedule.Schedule<unknown, Errors.Transient>
   readonly budget: RetryBudget | undefined
   readonly logLevel: LogLevel.LogLevel
 }
@@ -304,7 +304,7 @@ export const policy = <const I extends boolean>(
     idempotency: (options.idempotent ? "idempotent" : "non-idempotent") as any,
     maxAttempts: o.maxAttempts,
     maxDelay: Duration.millis(o.maxDelayMillis),
-    schedule: bounded as Schedule.Schedule<unknown, unknown>,
+    schedule: bounded as Schedule.Schedule<unknown, Errors.Transient>,
     budget: options.budget,
     logLevel: LogLevel.fromLiteral(options.logLevel ?? "Info")
   }
