@@ -99,6 +99,22 @@ describe("Bulkhead", () => {
       expect(yield* bulkhead.stats).toEqual({ inFlight: 0, queued: 0, rejected: 0 })
     }))
 
+  it.effect("waiters that keep giving up while the slots stay busy leave nothing behind", () =>
+    Effect.gen(function*() {
+      const bulkhead = yield* Bulkhead.make({ name: "churn", maxConcurrent: 1, maxQueue: 5 })
+      yield* Effect.fork(bulkhead.run(Effect.never))
+      yield* settled(bulkhead, 1)
+      for (let round = 0; round < 2000; round++) {
+        const waiters = yield* Effect.forEach(Array.from({ length: 5 }), () => Effect.fork(bulkhead.run(Effect.void)))
+        yield* settled(bulkhead, 6)
+        yield* Fiber.interruptAll(waiters)
+      }
+      expect(yield* bulkhead.stats).toEqual({ inFlight: 1, queued: 0, rejected: 0 })
+      // The waiter list itself is empty, not just the counter (white-box: a leak would hide here).
+      const internal = bulkhead as unknown as { first: unknown; last: unknown }
+      expect([internal.first, internal.last]).toEqual([undefined, undefined])
+    }))
+
   it.effect("interrupting, failing or dying running calls frees their slots for the queue", () =>
     Effect.gen(function*() {
       const bulkhead = yield* Bulkhead.make({ name: "interrupt-running", maxConcurrent: 3, maxQueue: 3 })

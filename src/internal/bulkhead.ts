@@ -58,21 +58,24 @@ export const rejectedTotal = Metric.counter("effect_resilience_bulkhead_rejected
 
 /**
  * A waiter holds its resume callback until a slot is handed over. "granted" means the slot
- * already belongs to it: if it is interrupted at that moment it must pass the slot on.
+ * already belongs to it: if it is interrupted at that moment it must pass the slot on. Waiters
+ * form a doubly linked list so an interrupted one leaves the queue in O(1) (an array with lazy
+ * deletion would grow without bound while slots stay busy and waiters keep giving up).
  */
 interface Waiter {
   state: "waiting" | "granted" | "cancelled"
-  resume: ((effect: Effect.Effect<void>) => void) | undefined
+  readonly resume: (effect: Effect.Effect<void>) => void
+  prev: Waiter | undefined
+  next: Waiter | undefined
 }
 
 class BulkheadImpl implements Bulkhead {
   readonly [BulkheadTypeId]: typeof BulkheadTypeId = BulkheadTypeId
   inFlight = 0
   rejected = 0
-  // FIFO with a moving head: shift() on a big array is O(n), and cancelled waiters are skipped.
-  queue: Array<Waiter> = []
-  head = 0
   waiting = 0
+  first: Waiter | undefined = undefined
+  last: Waiter | undefined = undefined
   readonly tags: ReadonlyArray<MetricLabel.MetricLabel>
   readonly full: BulkheadFull
 
@@ -91,41 +94,46 @@ class BulkheadImpl implements Bulkhead {
     queuedGauge.unsafeUpdate(this.waiting, this.tags)
   }
 
-  unsafeRelease(): void {
-    while (this.head < this.queue.length) {
-      const waiter = this.queue[this.head]!
-      this.queue[this.head++] = undefined as never
-      if (waiter.state !== "waiting") continue
-      // Hand the slot over: inFlight stays the same.
-      waiter.state = "granted"
-      this.waiting--
-      this.compact()
-      this.report()
-      waiter.resume!(Effect.void)
-      return
-    }
-    this.inFlight--
-    this.compact()
-    this.report()
+  enqueue(waiter: Waiter): void {
+    waiter.prev = this.last
+    if (this.last === undefined) this.first = waiter
+    else this.last.next = waiter
+    this.last = waiter
+    this.waiting++
   }
 
-  compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
+  unlink(waiter: Waiter): void {
+    if (waiter.prev === undefined) this.first = waiter.next
+    else waiter.prev.next = waiter.next
+    if (waiter.next === undefined) this.last = waiter.prev
+    else waiter.next.prev = waiter.prev
+    waiter.prev = waiter.next = undefined
+    this.waiting--
+  }
+
+  unsafeRelease(): void {
+    const waiter = this.first
+    if (waiter === undefined) {
+      this.inFlight--
+      this.report()
+      return
     }
+    // Hand the slot straight over: inFlight stays the same and no newcomer can overtake.
+    this.unlink(waiter)
+    waiter.state = "granted"
+    this.report()
+    waiter.resume(Effect.void)
   }
 
   acquire(): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
-      const waiter: Waiter = { state: "waiting", resume }
-      this.queue.push(waiter)
-      this.waiting++
+      const waiter: Waiter = { state: "waiting", resume, prev: undefined, next: undefined }
+      this.enqueue(waiter)
       this.report()
       return Effect.sync(() => {
         if (waiter.state === "waiting") {
           waiter.state = "cancelled"
-          this.waiting--
+          this.unlink(waiter)
           this.report()
         } else if (waiter.state === "granted") {
           waiter.state = "cancelled"
