@@ -467,10 +467,12 @@ export type LogLevelName = LogLevel.Literal
  *
  * @example
  * ```ts
- * import { Effect, Metric } from "effect"
+ * import { Metric } from "effect"
  * import { Retry } from "effect-resilience"
  *
- * const refused = Metric.value(Retry.metrics.budgetRefused.pipe(Metric.tagged("operation", "payments.charge"), Metric.tagged("code", "SERVICE_UNAVAILABLE")))
+ * const refused = Metric.value(
+ *   Metric.tagged(Metric.tagged(Retry.metrics.budgetRefused, "operation", "payments.charge"), "code", "SERVICE_UNAVAILABLE")
+ * ) // Effect<MetricState.Counter<number>>
  * ```
  *
  * @since 0.1.0
