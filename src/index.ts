@@ -16,6 +16,27 @@
 export * as Errors from "./Errors.js"
 
 /**
+ * Jittered, bounded, transient-only retries with a shared retry budget and an idempotency guard.
+ *
+ * @since 0.1.0
+ */
+export * as Retry from "./Retry.js"
+
+/**
+ * Timeouts that fail with `NetworkTimeout` and interrupt the call.
+ *
+ * @since 0.1.0
+ */
+export * as Timeout from "./Timeout.js"
+
+/**
+ * Bounded concurrency with a bounded queue and typed rejections.
+ *
+ * @since 0.1.0
+ */
+export * as Bulkhead from "./Bulkhead.js"
+
+/**
  * Graceful degradation of non-critical calls, per call or per service Layer.
  *
  * @since 0.1.0

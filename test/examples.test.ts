@@ -56,6 +56,18 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /level=WARN .*message="re-running transaction".*error_tag=SerializationFailure/,
     "transaction committed after 2 attempts",
     "40P01 Deadlock Transient HTTP 503 retry: transaction-once"
+  ],
+  "examples/retry.ts": [
+    /inventory\.get: retrying in \d+ms after SERVICE_UNAVAILABLE \(attempt 1 of 4\)/,
+    "stock 42 after 3 calls",
+    "NOT_FOUND not retried: 1 call",
+    "rate limited, waited at least Retry-After: yes",
+    "retry storm contained: 20 callers made 23 calls",
+    "charged after 3 attempts with one key: yes",
+    "hanging call interrupted, connection released",
+    /message="call timed out".*error_code=NETWORK_TIMEOUT/,
+    /message="call timed out".*error_message="inventory timed out after 50ms"/,
+    "bulkhead: 5 served, 5 rejected with BULKHEAD_FULL"
   ]
 }
 
