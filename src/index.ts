@@ -10,3 +10,10 @@
  * @since 0.1.0
  */
 export * as Errors from "./Errors.js"
+
+/**
+ * Circuit breakers: CLOSED / OPEN / HALF_OPEN with trip strategies, probes, backoff and `CircuitOpen`.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"
