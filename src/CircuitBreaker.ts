@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import type { Context, Duration, Effect, Layer, Schedule, Scope } from "effect"
+import type { Context, Duration, Effect, Layer, Metric, Schedule, Scope } from "effect"
 import * as internal from "./internal/circuitBreaker.js"
 
 // --- models -------------------------------------------------------------------------
@@ -434,6 +434,46 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker, never, Sc
  * @category layers
  */
 export const layer: <I>(tag: Context.Tag<I, CircuitBreaker>, options: Options) => Layer.Layer<I> = internal.layer
+
+// --- metrics -----------------------------------------------------------------------------
+
+/**
+ * The gauge `effect_resilience_circuit_breaker_state`, tagged `breaker`: 0 closed, 1 open,
+ * 2 half-open, 3 disabled, 4 isolated (resilience4j's numbering).
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const paymentsState = Metric.value(CircuitBreaker.stateGauge.pipe(Metric.tagged("breaker", "payments")))
+ * ```
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const stateGauge: Metric.Metric.Gauge<number> = internal.stateGauge
+
+/**
+ * The counter `effect_resilience_circuit_breaker_calls`, tagged `breaker` and `outcome`:
+ * `success`, `failure` (counted by the breaker), `rejected` (`CircuitOpen`), `slow` (a success
+ * slower than the slow-call threshold), `ignored` (a failure `isFailure` does not count).
+ * Interrupted calls are counted nowhere.
+ *
+ * @example
+ * ```ts
+ * import { Metric } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const rejections = Metric.value(
+ *   CircuitBreaker.callsCounter.pipe(Metric.tagged("breaker", "payments"), Metric.tagged("outcome", "rejected"))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const callsCounter: Metric.Metric.Counter<number> = internal.callsCounter
 
 // --- combinators ----------------------------------------------------------------------------
 

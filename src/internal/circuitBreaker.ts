@@ -403,19 +403,25 @@ const taggedMetric = <Type extends MetricKeyType.MetricKeyType<any, any>>(
   labels: ReadonlyArray<MetricLabel.MetricLabel>
 ) => Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
 
+const stateKey = MetricKey.gauge("effect_resilience_circuit_breaker_state", {
+  description: "circuit state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 isolated"
+})
+
+const callsKey = MetricKey.counter("effect_resilience_circuit_breaker_calls", {
+  description: "calls through a circuit breaker, by outcome: success, failure, rejected, slow, ignored"
+})
+
+/** @internal */
+export const stateGauge: Metric.Metric.Gauge<number> = Metric.fromMetricKey(stateKey)
+
+/** @internal */
+export const callsCounter: Metric.Metric.Counter<number> = Metric.fromMetricKey(callsKey)
+
 const metricsOf = (name: string) => {
   const breaker = MetricLabel.make("breaker", name)
-  const calls = MetricKey.counter("effect_resilience_circuit_breaker_calls", {
-    description: "calls through a circuit breaker, by outcome"
-  })
-  const outcome = (o: string) => taggedMetric(calls, [breaker, MetricLabel.make("outcome", o)])
+  const outcome = (o: string) => taggedMetric(callsKey, [breaker, MetricLabel.make("outcome", o)])
   return {
-    state: taggedMetric(
-      MetricKey.gauge("effect_resilience_circuit_breaker_state", {
-        description: "circuit state: 0 closed, 1 open, 2 half-open, 3 disabled, 4 isolated"
-      }),
-      [breaker]
-    ),
+    state: taggedMetric(stateKey, [breaker]),
     success: outcome("success"),
     failure: outcome("failure"),
     rejected: outcome("rejected"),
