@@ -20,6 +20,16 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /INTERNAL_ERROR\s+\(unknown\)\s+HTTP 500\s+unexpected/,
     "402: payment declined: card expired",
     "fatal error ends the program: yes"
+  ],
+  "examples/circuitBreaker.ts": [
+    "after three 404s the circuit is Closed",
+    "state: Closed -> Open (ConsecutiveFailures)",
+    /rejected: CIRCUIT_OPEN, queued p-4, retry after \d+ms/,
+    "state: HalfOpen -> Open (ProbeFailed)",
+    /rejected: CIRCUIT_OPEN, queued p-6, retry after \d+ms/,
+    "state: HalfOpen -> Closed (ProbesSucceeded)",
+    "charged p-8",
+    "final state: Closed"
   ]
 }
 
