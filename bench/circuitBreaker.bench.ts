@@ -43,11 +43,14 @@ const IN_FLIGHT = 1_000
 const HEAP_CALLS = 1_000_000
 
 const scope = Effect.runSync(Scope.make())
-const newBreaker = (name: string) =>
-  Effect.runSync(Scope.extend(CircuitBreaker.make({ name }), scope))
+const newBreaker = (name: string, options: Partial<CircuitBreaker.Options> = {}) =>
+  Effect.runSync(Scope.extend(CircuitBreaker.make({ name, ...options }), scope))
 
 const ref = Effect.runSync(Ref.make(0))
 const breakerB = newBreaker("bench-b")
+const breakerTimed = newBreaker("bench-b-timed", {
+  trip: CircuitBreaker.timeWindow({ window: "10 seconds", slowCall: { threshold: "1 second", rate: 0.5 } })
+})
 const opossums: Array<Opossum> = []
 
 const rows: Array<Row> = [
@@ -59,6 +62,12 @@ const rows: Array<Row> = [
     wrap: (call) => Effect.zipRight(Ref.get(ref), Effect.tapErrorCause(call, () => Effect.void))
   },
   { key: "b", label: "effect-resilience breaker (closed)", family: "effect", wrap: (call) => breakerB.protect(call) },
+  {
+    key: "b'",
+    label: "ours, time window + slow calls",
+    family: "effect",
+    wrap: (call) => breakerTimed.protect(call)
+  },
   { key: "-", label: "bare promise", family: "promise", wrap: (fn) => fn },
   {
     key: "d",
@@ -126,6 +135,12 @@ const prepare = (row: Row): Prepared => {
   return { row, run: (mode, n) => runPromise(wrapped, mode, n) }
 }
 
+/**
+ * Best of the rounds: other processes on a shared machine only ever add time, so the fastest
+ * round is the closest to the code's own cost (the median is printed alongside).
+ */
+const best = (xs: ReadonlyArray<number>): number => Math.min(...xs)
+
 const median = (xs: ReadonlyArray<number>): number => {
   const sorted = [...xs].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
@@ -146,6 +161,7 @@ interface Result {
   readonly mode: Mode
   readonly nsPerCall: number
   readonly addedNs: number
+  readonly medianAddedNs: number
 }
 
 const measure = async (prepared: ReadonlyArray<Prepared>, mode: Mode): Promise<Array<Result>> => {
@@ -159,13 +175,21 @@ const measure = async (prepared: ReadonlyArray<Prepared>, mode: Mode): Promise<A
       samples.get(p.row)!.push((await timeNs(() => p.run(mode, CALLS))) / CALLS)
     }
   }
-  const bare = {
-    effect: median(samples.get(rows.find((r) => r.key === "a")!)!),
-    promise: median(samples.get(rows.find((r) => r.key === "-")!)!)
-  }
+  const bareOf = (stat: (xs: ReadonlyArray<number>) => number) => ({
+    effect: stat(samples.get(rows.find((r) => r.key === "a")!)!),
+    promise: stat(samples.get(rows.find((r) => r.key === "-")!)!)
+  })
+  const bare = bareOf(best)
+  const bareMedian = bareOf(median)
   return prepared.map(({ row }) => {
-    const ns = median(samples.get(row)!)
-    return { row, mode, nsPerCall: ns, addedNs: ns - bare[row.family] }
+    const ns = best(samples.get(row)!)
+    return {
+      row,
+      mode,
+      nsPerCall: ns,
+      addedNs: ns - bare[row.family],
+      medianAddedNs: median(samples.get(row)!) - bareMedian[row.family]
+    }
   })
 }
 
@@ -194,14 +218,20 @@ const main = async () => {
   for (const b of opossums) b.shutdown()
   await Effect.runPromise(Scope.close(scope, Effect.void.pipe(Effect.exit) as never))
 
-  console.log(`\ncircuit breaker, closed, successful calls (${CALLS.toLocaleString()} calls x ${ROUNDS} rounds, median)`)
+  console.log(`\ncircuit breaker, closed, successful calls (${CALLS.toLocaleString()} calls, best of ${ROUNDS} rounds)`)
   console.log(`node ${process.version}, ${process.arch}\n`)
-  console.log(`${pad("row", 46)}${pad("mode", 16)}${"calls/s".padStart(14)}${"ns/call".padStart(10)}${"added ns".padStart(10)}`)
+  console.log(
+    `${pad("row", 46)}${pad("mode", 16)}${"calls/s".padStart(14)}${"ns/call".padStart(10)}${"added ns".padStart(10)}${
+      "(median)".padStart(10)
+    }`
+  )
   for (const r of results) {
     console.log(
       `${pad(`(${r.row.key}) ${r.row.label}`, 46)}${pad(r.mode, 16)}${num(1e9 / r.nsPerCall).padStart(14)}${
         num(r.nsPerCall).padStart(10)
-      }${(r.row.key === "a" || r.row.key === "-" ? "-" : num(r.addedNs)).padStart(10)}`
+      }${(r.row.key === "a" || r.row.key === "-" ? "-" : num(r.addedNs)).padStart(10)}${
+        (r.row.key === "a" || r.row.key === "-" ? "" : num(r.medianAddedNs)).padStart(10)
+      }`
     )
   }
   const added = (key: string, mode: Mode) => results.find((r) => r.row.key === key && r.mode === mode)!.addedNs

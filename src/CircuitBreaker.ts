@@ -391,7 +391,7 @@ export const defaultIsFailure: (error: unknown) => boolean = internal.defaultIsF
  * **Example**
  *
  * ```ts
- * import { Effect } from "effect"
+ * import { Duration, Effect } from "effect"
  * import { CircuitBreaker, Errors } from "effect-resilience"
  *
  * const charge = (id: string) =>
@@ -401,7 +401,7 @@ export const defaultIsFailure: (error: unknown) => boolean = internal.defaultIsF
  *   const breaker = yield* CircuitBreaker.make({ name: "payments", breakDuration: "30 seconds" })
  *   return yield* charge("p-1").pipe(
  *     breaker.protect,
- *     Effect.catchTag("CircuitOpen", (e) => Effect.succeed(`queued, retry in ${e.retryAfter}`))
+ *     Effect.catchTag("CircuitOpen", (e) => Effect.succeed(`queued, retry in ${Duration.format(e.retryAfter)}`))
  *   )
  * }).pipe(Effect.scoped)
  * ```

@@ -435,6 +435,17 @@ interface Handlers<A, E, R> {
   readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
 }
 
+/**
+ * Builds continuations from functions passed as arguments. Per-call closures are written as
+ * arguments, never as object-literal properties: transpilers that keep function names (esbuild's
+ * keepNames, used by tsx) wrap every named closure in an `Object.defineProperty`, which costs
+ * more than the breaker itself.
+ */
+const handlers = <A, E, R>(
+  onSuccess: (a: A) => Effect.Effect<A, E, R>,
+  onFailure: (cause: Cause.Cause<E>) => Effect.Effect<A, E, R>
+): Handlers<A, E, R> => ({ onSuccess, onFailure })
+
 class Breaker implements CircuitBreaker {
   readonly [TypeId]: TypeId = TypeId
   readonly name: string
@@ -576,17 +587,17 @@ class Breaker implements CircuitBreaker {
     else if (outcome === IGNORED) m.ignored.unsafeUpdate(1, noTags)
   }
 
-  private isSlow(start: number): boolean {
-    return this.now() - start > this.tracker.slowMillis
-  }
-
-  /** An outcome of a call admitted while closed in `epoch`. */
-  private closedOutcome(epoch: number, outcome: number, slow: boolean): StateChange | undefined {
+  /**
+   * An outcome of a call admitted while closed in `epoch`. `now` is the finish time when the
+   * caller already read the clock (a clock read is a `Date.now()`: not free on a hot path).
+   */
+  private closedOutcome(epoch: number, outcome: number, slow: boolean, now?: number): StateChange | undefined {
     this.count(outcome, slow)
     if (epoch !== this.epoch || outcome > FAILURE) return undefined
     const tracker = this.tracker
-    const reason = tracker.record(tracker.needsNow ? this.now() : 0, outcome === FAILURE, slow)
-    return reason === undefined ? undefined : this.transition(OPEN, reason, this.now())
+    if (now === undefined && tracker.needsNow) now = this.now()
+    const reason = tracker.record(now ?? 0, outcome === FAILURE, slow)
+    return reason === undefined ? undefined : this.transition(OPEN, reason, now ?? this.now())
   }
 
   /** The closed fast path's continuations, allocated once per closed epoch, not per call. */
@@ -600,13 +611,23 @@ class Breaker implements CircuitBreaker {
     }
   }
 
+  /** Closed, with slow-call detection: the call's start and finish times are read. */
   private timedClosed<A, E, R>(self: Effect.Effect<A, E, R>, epoch: number): Effect.Effect<A, E, R> {
     const start = this.now()
-    return Effect.matchCauseEffect(self, {
-      onSuccess: (a) => this.announceThen(this.closedOutcome(epoch, SUCCESS, this.isSlow(start)), Effect.succeed(a)),
-      onFailure: (cause) =>
-        this.announceThen(this.closedOutcome(epoch, this.classify(cause), this.isSlow(start)), Effect.failCause(cause))
-    })
+    const slowMillis = this.tracker.slowMillis
+    return Effect.matchCauseEffect(
+      self,
+      handlers((a: A) => {
+        const now = this.now()
+        return this.announceThen(this.closedOutcome(epoch, SUCCESS, now - start > slowMillis, now), Effect.succeed(a))
+      }, (cause: Cause.Cause<E>) => {
+        const now = this.now()
+        return this.announceThen(
+          this.closedOutcome(epoch, this.classify(cause), now - start > slowMillis, now),
+          Effect.failCause(cause)
+        )
+      })
+    )
   }
 
   /** An outcome of a half-open probe admitted in `epoch`. */
@@ -675,14 +696,21 @@ class Breaker implements CircuitBreaker {
     )
   }
 
+  private isSlow(start: number): boolean {
+    return this.now() - start > this.tracker.slowMillis
+  }
+
   private probe<A, E, R>(self: Effect.Effect<A, E, R>, start: number): Effect.Effect<A, E, R> {
     this.permits--
     const epoch = this.epoch
-    return Effect.matchCauseEffect(self, {
-      onSuccess: (a) => this.announceThen(this.probeOutcome(epoch, SUCCESS, this.isSlow(start)), Effect.succeed(a)),
-      onFailure: (cause) =>
-        this.announceThen(this.probeOutcome(epoch, this.classify(cause), this.isSlow(start)), Effect.failCause(cause))
-    })
+    return Effect.matchCauseEffect(
+      self,
+      handlers(
+        (a: A) => this.announceThen(this.probeOutcome(epoch, SUCCESS, this.isSlow(start)), Effect.succeed(a)),
+        (cause: Cause.Cause<E>) =>
+          this.announceThen(this.probeOutcome(epoch, this.classify(cause), this.isSlow(start)), Effect.failCause(cause))
+      )
+    )
   }
 
   // --- inspection and manual control ---
