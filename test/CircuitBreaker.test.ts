@@ -202,6 +202,7 @@ describe("transitions (TestClock)", () => {
         yield* call(breaker, transient)
       }
       expect(waits).toEqual([1000, 2000, 2000, 2000])
+      expect((yield* breaker.snapshot).openings).toBe(5) // every opening counts, also past the schedule's end
     }).pipe(quiet))
 
   it.scoped("count window: failure rate over the last N calls, after a minimum of calls", () =>

@@ -504,8 +504,9 @@ class Breaker implements CircuitBreaker {
    */
   private stepBreak(now: number, commit: boolean): number {
     const [state, , decision] = Effect.runSync(this.schedule.step(now, this.openings, this.scheduleState))
-    if (ScheduleDecision.isDone(decision)) return this.lastBreak
-    const delay = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
+    const delay = ScheduleDecision.isDone(decision)
+      ? this.lastBreak
+      : Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
     if (commit) {
       this.scheduleState = state
       this.openings++
