@@ -38,7 +38,7 @@ type Row = EffectRow | PromiseRow
 
 const quick = process.argv.includes("--quick")
 const CALLS = quick ? 50_000 : 300_000
-const ROUNDS = quick ? 3 : 7
+const ROUNDS = quick ? 3 : 11
 const IN_FLIGHT = 1_000
 const HEAP_CALLS = 1_000_000
 
