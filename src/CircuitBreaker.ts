@@ -25,6 +25,16 @@ import * as internal from "./internal/circuitBreaker.js"
 // --- models -------------------------------------------------------------------------
 
 /**
+ * The symbol every breaker carries, so `isCircuitBreaker` can recognise one.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const program = Effect.map(CircuitBreaker.make({ name: "payments" }), (b) => CircuitBreaker.TypeId in b) // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
