@@ -23,6 +23,13 @@ export * as Errors from "./Errors.js"
 export * as Retry from "./Retry.js"
 
 /**
+ * The circuit breaker: CLOSED / OPEN / HALF_OPEN with typed rejections, metrics and a state stream.
+ *
+ * @since 0.1.0
+ */
+export * as CircuitBreaker from "./CircuitBreaker.js"
+
+/**
  * Timeouts that fail with `NetworkTimeout` and interrupt the call.
  *
  * @since 0.1.0

@@ -68,6 +68,16 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /message="call timed out".*error_code=NETWORK_TIMEOUT/,
     /message="call timed out".*error_message="inventory timed out after 50ms"/,
     "bulkhead: 5 served, 5 rejected with BULKHEAD_FULL"
+  ],
+  "examples/circuitBreaker.ts": [
+    "after three 404s the circuit is Closed",
+    "state: Closed -> Open (ConsecutiveFailures)",
+    /rejected: CIRCUIT_OPEN, queued p-4, retry after \d+ms/,
+    "state: HalfOpen -> Open (ProbeFailed)",
+    /rejected: CIRCUIT_OPEN, queued p-6, retry after \d+ms/,
+    "state: HalfOpen -> Closed (ProbesSucceeded)",
+    "charged p-8",
+    "final state: Closed"
   ]
 }
 
