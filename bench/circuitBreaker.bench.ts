@@ -12,10 +12,12 @@
  * To add a row (the full-policy rows (c) and (e)), append a `Row` to `rows`: an Effect row
  * gives `wrap(call)` and a promise row gives `wrap(fn)`; setup runs once, before any round.
  */
-import { circuitBreaker, ConsecutiveBreaker, handleAll } from "cockatiel"
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry, timeout, TimeoutStrategy, wrap } from "cockatiel"
 import { Effect, Ref, Scope } from "effect"
 import Opossum from "opossum"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
+import * as Policy from "../src/Policy.js"
+import * as Retry from "../src/Retry.js"
 
 type Mode = "sequential" | "1000 in flight"
 
@@ -52,6 +54,12 @@ const breakerTimed = newBreaker("bench-b-timed", {
   trip: CircuitBreaker.timeWindow({ window: "10 seconds", slowCall: { threshold: "1 second", rate: 0.5 } })
 })
 const opossums: Array<Opossum> = []
+const fullPolicy = Policy.make({
+  service: "bench",
+  timeout: "10 seconds",
+  retry: Retry.policy({ operation: "bench", idempotent: true, maxAttempts: 4 }),
+  breaker: newBreaker("bench-c")
+})
 
 const rows: Array<Row> = [
   { key: "a", label: "bare Effect", family: "effect", wrap: (call) => call },
@@ -68,7 +76,26 @@ const rows: Array<Row> = [
     family: "effect",
     wrap: (call) => breakerTimed.protect(call)
   },
+  {
+    key: "c",
+    label: "ours, full policy (timeout+retry+breaker)",
+    family: "effect",
+    wrap: (call) => Policy.apply(call, fullPolicy)
+  },
   { key: "-", label: "bare promise", family: "promise", wrap: (fn) => fn },
+  {
+    key: "e",
+    label: "cockatiel wrap(retry, breaker, timeout)",
+    family: "promise",
+    wrap: (fn) => {
+      const policy = wrap(
+        retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }),
+        circuitBreaker(handleAll, { halfOpenAfter: 30_000, breaker: new ConsecutiveBreaker(5) }),
+        timeout(10_000, TimeoutStrategy.Aggressive)
+      )
+      return () => policy.execute(fn)
+    }
+  },
   {
     key: "d",
     label: "cockatiel circuitBreaker",
@@ -254,6 +281,14 @@ const main = async () => {
       }x (goal < 1) | vs floor ${num(ours / added("floor", mode), 2)}x (goal <= 1.5) | vs cockatiel ${
         num(ours / added("d", mode), 2)
       }x`
+    )
+  }
+  for (const mode of ["sequential", "1000 in flight"] as const) {
+    const ours = added("c", mode)
+    console.log(
+      `${pad(mode, 16)} full policy ${num(ours)} ns | vs cockatiel wrap(retry, breaker, timeout) ${
+        num(ours / added("e", mode), 2)
+      }x (goal <= 1)`
     )
   }
   const growth = heap.after - heap.before

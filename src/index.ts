@@ -44,6 +44,13 @@ export * as Timeout from "./Timeout.js"
 export * as Bulkhead from "./Bulkhead.js"
 
 /**
+ * Timeout, retry, breaker, bulkhead and fallback composed in one documented order.
+ *
+ * @since 0.1.0
+ */
+export * as Policy from "./Policy.js"
+
+/**
  * Graceful degradation of non-critical calls, per call or per service Layer.
  *
  * @since 0.1.0
