@@ -78,6 +78,16 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     "state: HalfOpen -> Closed (ProbesSucceeded)",
     "charged p-8",
     "final state: Closed"
+  ],
+  "examples/payment.ts": [
+    /message="charge p-1".*result=charged/,
+    /message="charge p-1".*distinct_keys=1/,
+    /message="charge p-1".*attempts=3/,
+    /message="charge bad".*error_code=PAYMENT_REJECTED/,
+    /message=circuit_breaker_state_change .*breaker=payments from=Closed to=Open/,
+    /message="payments down".*upstream_calls=3/,
+    /message="payments down".*breaker=Open/,
+    /results="queued: Payment will be processed shortly \| queued: Payment will be processed shortly \| queued: Payment will be processed shortly"/
   ]
 }
 
