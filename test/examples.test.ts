@@ -20,6 +20,13 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /INTERNAL_ERROR\s+\(unknown\)\s+HTTP 500\s+unexpected/,
     "402: payment declined: card expired",
     "fatal error ends the program: yes"
+  ],
+  "examples/dlq.ts": [
+    "shipped: 1, 3 (order 3 after 2 retries)",
+    /dead letter \d+: NOT_FOUND\s+attempts=1\s+product plum not found/,
+    "stats: orders VALIDATION_ERROR pending=2",
+    "replayed 1 dead letter(s)",
+    "after replay, shipped: 1, 3, 2"
   ]
 }
 

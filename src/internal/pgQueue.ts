@@ -248,6 +248,9 @@ const makeState = (
         rows.length === 0
           ? Effect.as(Effect.sleep(poll), Chunk.empty<Message>())
           : Effect.succeed(Chunk.unsafeFromArray(rows.map(toMessage))))
+    ).pipe(
+      // Claim the next batch while this one is being handled: the round trip overlaps the work.
+      Stream.bufferChunks({ capacity: 1 })
     )
   })
 
