@@ -15,7 +15,7 @@
  *   npx tsx --expose-gc bench/queue.bench.ts
  */
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
 import { PgBoss } from "pg-boss"
 import pg from "pg"
 import * as Consumer from "../src/Consumer.js"
@@ -30,8 +30,8 @@ const REPS = Number(process.env["BENCH_REPS"] ?? 3)
 const BATCH = 50
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
 const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
-const failureRates = [0, 0.01, 0.1] as const
-const consumerCounts = [1, 4] as const
+const failureRates = (process.env["BENCH_RATES"]?.split(",").map(Number) ?? [0, 0.01, 0.1])
+const consumerCounts = (process.env["BENCH_CONSUMERS"]?.split(",").map(Number) ?? [1, 4])
 
 const fails = (n: number, rate: number) => n % 100 < rate * 100
 
@@ -98,7 +98,8 @@ const runOurs = async (url: string, rate: number, consumers: number, between: Be
       ))
     yield* Effect.promise(() => until(() => processed + dead >= N, "ours"))
     const t2 = performance.now()
-    yield* Effect.forEach(fibers, (f) => f.interruptAsFork(f.id()), { discard: true })
+    // Stop (and wait for) the consumers before their connection pool closes.
+    yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
     return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
   }).pipe(
     Effect.provide(Counted.pipe(Layer.provideMerge(Pg))),

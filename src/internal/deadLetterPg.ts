@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Cause, Effect, Layer, Option } from "effect"
+import { Cause, Deferred, Effect, FiberId, Layer, Option } from "effect"
 import type { DeadLetterQueue, Entry, Filter, NewDeadLetter, Processor } from "./deadLetter.js"
 import {
   DeadLetter,
@@ -81,30 +81,103 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       return sql.and(clauses)
     }
 
-    const send = (dl: NewDeadLetter) => {
+    const sendOne = (dl: NewDeadLetter) => {
       const { json, text } = splitPayload(dl.payload)
       const metadata = dl.metadata ?? {}
-      const insert = sql<{ id: string }>`INSERT INTO effect_resilience_dead_letters
+      return sql<{ id: string }>`INSERT INTO effect_resilience_dead_letters
           (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
            attempts, first_failure, last_failure, metadata, replay_of)
         VALUES (${dl.queueName}, ${dl.messageId ?? null}, ${JSON.stringify(json)}::jsonb, ${text}, ${dl.error}, ${dl.errorType},
           ${dl.errorCode}, ${dl.errorCategory}, ${dl.attempts}, ${dl.firstFailure}, ${dl.lastFailure},
           ${JSON.stringify(metadata)}::jsonb, ${dl.replayOf ?? null})
-        ON CONFLICT (queue_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
-        RETURNING id`
-      return insert.pipe(
-        Effect.flatMap((rows) =>
-          rows.length > 0 || dl.messageId === undefined
-            ? Effect.succeed(rows[0]?.id ?? "")
-            // Already dead-lettered on an earlier delivery: return that entry.
-            : Effect.map(
-              sql<{ id: string }>`SELECT id FROM effect_resilience_dead_letters
-                WHERE queue_name = ${dl.queueName} AND message_id = ${dl.messageId}`,
-              (existing) => existing[0]?.id ?? ""
-            )
-        ),
+        RETURNING id`.pipe(
+        Effect.map((rows) => rows[0]?.id ?? ""),
         Effect.mapError(storeFailed("send"))
       )
+    }
+
+    // Dead letters from concurrent handlers are written together: the first sender of a batch
+    // yields once, then writes everything that arrived meanwhile in one statement. A message
+    // already dead-lettered on an earlier delivery resolves to the existing row.
+    interface Pending {
+      readonly dl: NewDeadLetter & { readonly messageId: string }
+      readonly done: Deferred.Deferred<string, DeadLetterStoreFailed>
+    }
+    let pending: Array<Pending> = []
+    const keyOf = (queue: string, messageId: string) => `${queue}\u0000${messageId}`
+
+    const writeBatch = (batch: ReadonlyArray<Pending>) => {
+      const rows = batch.map(({ dl }) => {
+        const { json, text } = splitPayload(dl.payload)
+        return {
+          queue_name: dl.queueName,
+          message_id: dl.messageId,
+          original_message: json,
+          original_text: text,
+          error: dl.error,
+          error_type: dl.errorType,
+          error_code: dl.errorCode,
+          error_category: dl.errorCategory,
+          attempts: dl.attempts,
+          first_failure: dl.firstFailure.toISOString(),
+          last_failure: dl.lastFailure.toISOString(),
+          metadata: dl.metadata ?? {},
+          replay_of: dl.replayOf ?? null
+        }
+      })
+      return sql<{ id: string; queue_name: string; message_id: string }>`WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+            queue_name text, message_id text, original_message jsonb, original_text text, error text,
+            error_type text, error_code text, error_category text, attempts integer,
+            first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
+        ), inserted AS (
+          INSERT INTO effect_resilience_dead_letters
+            (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+             attempts, first_failure, last_failure, metadata, replay_of)
+          SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+             attempts, first_failure, last_failure, metadata, replay_of FROM input
+          ON CONFLICT (queue_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
+          RETURNING id, queue_name, message_id
+        )
+        SELECT id, queue_name, message_id FROM inserted
+        UNION ALL
+        SELECT d.id, d.queue_name, d.message_id FROM effect_resilience_dead_letters d
+        JOIN input i ON d.queue_name = i.queue_name AND d.message_id = i.message_id`.pipe(
+        Effect.mapError(storeFailed("send")),
+        Effect.matchEffect({
+          onFailure: (error) => Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true }),
+          onSuccess: (result) => {
+            const ids = new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
+            return Effect.forEach(batch, (p) => {
+              const id = ids.get(keyOf(p.dl.queueName, p.dl.messageId))
+              return id === undefined
+                ? Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+                : Deferred.succeed(p.done, id)
+            }, { discard: true })
+          }
+        })
+      )
+    }
+
+    const flush = Effect.zipRight(
+      Effect.yieldNow(),
+      Effect.suspend(() => {
+        const batch = pending
+        pending = []
+        return writeBatch(batch)
+      })
+    )
+
+    const send = (dl: NewDeadLetter): Effect.Effect<string, DeadLetterStoreFailed> => {
+      const messageId = dl.messageId
+      if (messageId === undefined) return sendOne(dl)
+      return Effect.suspend(() => {
+        const done = Deferred.unsafeMake<string, DeadLetterStoreFailed>(FiberId.none)
+        pending.push({ dl: { ...dl, messageId }, done })
+        // The batch's writer must finish even if its own sender is interrupted: others wait on it.
+        const write = pending.length === 1 ? Effect.uninterruptible(flush) : Effect.void
+        return Effect.zipRight(write, Deferred.await(done))
+      })
     }
 
     const list = (filter: Filter = {}) =>

@@ -162,6 +162,7 @@ const makeState = (
     const poll = Duration.decode(options.pollInterval ?? "100 millis")
     const held = new Map<string, number>()
     const acks = yield* Queue.unbounded<string>()
+    const ackDelay = Duration.millis(2)
 
     const deleteIds = (ids: ReadonlyArray<string>) =>
       sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${ids}::bigint[])`.pipe(
@@ -170,8 +171,15 @@ const makeState = (
         // Still failing: the leases expire and the messages come back. Delivery is at least once.
         Effect.catchAll(() => Effect.void)
       )
+    // Wait for the first ack, then give the rest of the batch a moment to arrive: one DELETE per
+    // batch instead of one per handler that happened to finish alone.
     const flushOnce = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(restore(Queue.takeBetween(acks, 1, 1000)), (ids) => deleteIds(Chunk.toReadonlyArray(ids)))
+      Effect.flatMap(
+        restore(Effect.zipLeft(Queue.take(acks), Effect.sleep(ackDelay)).pipe(
+          Effect.flatMap((first) => Effect.map(Queue.takeUpTo(acks, 5000), (rest) => Chunk.prepend(rest, first)))
+        )),
+        (ids) => deleteIds(Chunk.toReadonlyArray(ids))
+      )
     )
     yield* Effect.forkScoped(Effect.forever(flushOnce))
 
