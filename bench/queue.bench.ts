@@ -70,7 +70,7 @@ const runOurs = async (url: string, rate: number, consumers: number, between: Be
   let dead = 0
   const Pg = PgClient.layer({
     url: Redacted.make(url),
-    maxConnections: consumers * 2 + 2,
+    maxConnections: consumers * 3 + 2,
     connectTimeout: Duration.seconds(10)
   })
   const Counted = Layer.effect(
