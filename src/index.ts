@@ -93,6 +93,13 @@ export * as Problem from "./Problem.js"
 export * as PgError from "./PgError.js"
 
 /**
+ * Queue consumer: decode, handle, retry transient failures, dead-letter the rest; never drops a message.
+ *
+ * @since 0.1.0
+ */
+export * as Consumer from "./Consumer.js"
+
+/**
  * Fault injection for tests and demos (the HTTP upstream is at `effect-resilience/Chaos/HttpUpstream`).
  *
  * @since 0.1.0

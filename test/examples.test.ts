@@ -88,6 +88,13 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /message="payments down".*upstream_calls=3/,
     /message="payments down".*breaker=Open/,
     /results="queued: Payment will be processed shortly \| queued: Payment will be processed shortly \| queued: Payment will be processed shortly"/
+  ],
+  "examples/dlq.ts": [
+    "shipped: 1, 3 (order 3 after 2 retries)",
+    /dead letter \d+: NOT_FOUND\s+attempts=1\s+product plum not found/,
+    "stats: orders VALIDATION_ERROR pending=2",
+    "replayed 1 dead letter(s)",
+    "after replay, shipped: 1, 3, 2"
   ]
 }
 

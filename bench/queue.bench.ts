@@ -1,0 +1,303 @@
+/**
+ * Queue throughput, end to end, on one embedded Postgres (or DATABASE_URL):
+ *
+ * - effect-resilience: PgQueue source + Consumer + Postgres dead-letter store
+ * - pg-boss 12.35 (the peer): batch worker, `burstWhenBatchFull`, per-job results with a
+ *   dead-letter queue for permanent failures
+ * - raw: `DELETE ... FOR UPDATE SKIP LOCKED LIMIT 50 RETURNING` in a loop, failures inserted into
+ *   a table; no leases, no retries, at-most-once: the practical limit
+ *
+ * for 0%, 1% and 10% permanent failures with 1 and 4 consumers. Each run enqueues N messages
+ * in batches and ends when every message was processed or dead-lettered. Before each run the
+ * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
+ * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
+ *
+ *   npx tsx --expose-gc bench/queue.bench.ts
+ */
+import { PgClient } from "@effect/sql-pg"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
+import { PgBoss } from "pg-boss"
+import pg from "pg"
+import * as Consumer from "../src/Consumer.js"
+import * as DeadLetter from "../src/DeadLetter.js"
+import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
+import * as Errors from "../src/Errors.js"
+import * as PgQueue from "../src/PgQueue.js"
+import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
+
+const N = Number(process.env["BENCH_MESSAGES"] ?? 10_000)
+const REPS = Number(process.env["BENCH_REPS"] ?? 3)
+const BATCH = 50
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
+const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
+const failureRates = (process.env["BENCH_RATES"]?.split(",").map(Number) ?? [0, 0.01, 0.1])
+const consumerCounts = (process.env["BENCH_CONSUMERS"]?.split(",").map(Number) ?? [1, 4])
+
+const fails = (n: number, rate: number) => n % 100 < rate * 100
+
+interface Result {
+  readonly system: string
+  readonly rate: number
+  readonly consumers: number
+  readonly consumePerSec: number
+  readonly e2ePerSec: number
+}
+
+const gc = () => (globalThis as { gc?: () => void }).gc?.()
+
+let runSeq = 0
+const queueName = (system: string) => `bench_${system}_${++runSeq}`
+
+/** Polls a counter until it reaches N, in real time (no Effect clock involved). */
+const until = async (done: () => boolean, what: string) => {
+  const deadline = Date.now() + 120_000
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
+    await new Promise((r) => setTimeout(r, 2))
+  }
+}
+
+// --- effect-resilience ------------------------------------------------------------
+
+const Job = Schema.Struct({ n: Schema.Number })
+
+/** Called between the enqueue and the consume phase, outside both timings. */
+type Between = () => Promise<void>
+
+const runOurs = async (url: string, rate: number, consumers: number, between: Between) => {
+  const queue = queueName("ours")
+  let processed = 0
+  let dead = 0
+  const Pg = PgClient.layer({
+    url: Redacted.make(url),
+    maxConnections: consumers * 3 + 2,
+    connectTimeout: Duration.seconds(10)
+  })
+  const Counted = Layer.effect(
+    DeadLetter.DeadLetter,
+    Effect.map(DeadLetterPostgres.make(), (store) => ({
+      ...store,
+      send: (dl: DeadLetter.NewDeadLetter) => Effect.tap(store.send(dl), () => void dead++)
+    }))
+  )
+  const handler = (job: typeof Job.Type) =>
+    fails(job.n, rate)
+      ? Effect.fail(new Errors.NotFound({ resource: "job", id: String(job.n) }))
+      : Effect.sync(() => void processed++)
+  const program = Effect.gen(function*() {
+    const t0 = performance.now()
+    yield* PgQueue.enqueueBatch(queue, Array.from({ length: N }, (_, n) => ({ n })))
+    const enqueued = performance.now() - t0
+    yield* Effect.promise(between)
+    const t1 = performance.now()
+    const fibers = yield* Effect.forEach(Array.from({ length: consumers }), () =>
+      Effect.forkDaemon(
+        Consumer.run({ schema: Job, handler, concurrency: CONCURRENCY }).pipe(
+          Effect.provide(PgQueue.layerSource({ queue, batchSize: BATCH, pollInterval: "5 millis" }))
+        )
+      ))
+    yield* Effect.promise(() => until(() => processed + dead >= N, "ours"))
+    const t2 = performance.now()
+    // Stop (and wait for) the consumers before their connection pool closes.
+    yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
+    return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+  }).pipe(
+    Effect.provide(Counted.pipe(Layer.provideMerge(Pg))),
+    Logger.withMinimumLogLevel(LogLevel.Error)
+  )
+  return Effect.runPromise(program)
+}
+
+// --- pg-boss ----------------------------------------------------------------------
+
+const runBoss = async (boss: PgBoss, rate: number, consumers: number, between: Between) => {
+  const queue = queueName("boss")
+  const dlq = `${queue}_dlq`
+  await boss.createQueue(dlq)
+  await boss.createQueue(queue, { retryLimit: 0, deadLetter: dlq })
+  let processed = 0
+  let dead = 0
+  const t0 = performance.now()
+  for (let i = 0; i < N; i += 5000) {
+    await boss.insert(queue, Array.from({ length: Math.min(5000, N - i) }, (_, k) => ({ data: { n: i + k } })))
+  }
+  const enqueued = performance.now() - t0
+  await between()
+  const t1 = performance.now()
+  const workers: Array<string> = []
+  for (let c = 0; c < consumers; c++) {
+    workers.push(
+      await boss.work<{ n: number }>(
+        queue,
+        { batchSize: BATCH, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5, perJobResults: true },
+        async (jobs) =>
+          jobs.map((job) => {
+            if (fails(job.data.n, rate)) {
+              dead++
+              return { id: job.id, status: "deadletter" as const, output: { error: "job not found" } }
+            }
+            processed++
+            return { id: job.id, status: "completed" as const }
+          })
+      )
+    )
+  }
+  await until(() => processed + dead >= N, "pg-boss")
+  const t2 = performance.now()
+  await boss.offWork(queue)
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+}
+
+// --- raw SKIP LOCKED loop ---------------------------------------------------------
+
+const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: Between) => {
+  const queue = queueName("raw")
+  let done = 0
+  const t0 = performance.now()
+  for (let i = 0; i < N; i += 5000) {
+    const payloads = Array.from({ length: Math.min(5000, N - i) }, (_, k) => JSON.stringify({ n: i + k }))
+    await pool.query("INSERT INTO raw_queue (queue_name, payload) SELECT $1, unnest($2::text[])", [queue, payloads])
+  }
+  const enqueued = performance.now() - t0
+  await between()
+  const t1 = performance.now()
+  const loop = async () => {
+    while (done < N) {
+      const { rows } = await pool.query<{ id: string; payload: string }>(
+        `DELETE FROM raw_queue WHERE id IN (
+           SELECT id FROM raw_queue WHERE queue_name = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) RETURNING id, payload`,
+        [queue, BATCH]
+      )
+      if (rows.length === 0) {
+        await new Promise((r) => setTimeout(r, 1))
+        continue
+      }
+      const failed = rows.filter((row) => fails((JSON.parse(row.payload) as { n: number }).n, rate))
+      if (failed.length > 0) {
+        await pool.query("INSERT INTO raw_dead (queue_name, payload) SELECT $1, unnest($2::text[])", [
+          queue,
+          failed.map((row) => row.payload)
+        ])
+      }
+      done += rows.length
+    }
+  }
+  await Promise.all(Array.from({ length: consumers }, loop))
+  const t2 = performance.now()
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+}
+
+// --- main -------------------------------------------------------------------------
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+const main = async () => {
+  const server = await startPostgres()
+  const name = randomDatabaseName("bench_queue")
+  const url = await createDatabase(server.url, name)
+  const pool = new pg.Pool({ connectionString: url, max: 8 })
+  const boss = new PgBoss({ connectionString: url, max: 10, supervise: false, schedule: false })
+  boss.on("error", (error) => console.error("pg-boss:", error))
+  try {
+    await Effect.runPromise(
+      PgQueue.migrate.pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) })), Effect.scoped)
+    )
+    await pool.query("CREATE TABLE raw_queue (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
+    await pool.query("CREATE INDEX ON raw_queue (queue_name, id)")
+    await pool.query("CREATE TABLE raw_dead (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
+    await boss.start()
+
+    // Statistics must describe a full table when the consumers start: analysed while empty,
+    // pg-boss's fetch plan crawls (DESIGN.md), so every system gets ANALYZE after its enqueue.
+    const analyze = async () => void (await pool.query("ANALYZE"))
+    type Run = (rate: number, consumers: number) => Promise<{ consume: number; e2e: number }>
+    const all: ReadonlyArray<readonly [string, Run]> = [
+      ["effect-resilience", (rate, c) => runOurs(url, rate, c, analyze)],
+      ["pg-boss 12.35", (rate, c) => runBoss(boss, rate, c, analyze)],
+      ["raw SKIP LOCKED", (rate, c) => runRaw(pool, rate, c, analyze)]
+    ]
+    const systems = all.filter(([system]) => ONLY === undefined || ONLY.some((o) => system.startsWith(o)))
+    console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}`)
+    // Warm-up: JIT and connection pools, not measured.
+    for (const [, run] of systems) await run(0, 1)
+
+    const results: Array<Result> = []
+    for (const rate of failureRates) {
+      for (const consumers of consumerCounts) {
+        for (const [system, run] of systems) {
+          const consume: Array<number> = []
+          const e2e: Array<number> = []
+          for (let rep = 0; rep < REPS; rep++) {
+            await pool.query("VACUUM")
+            gc()
+            const timing = await run(rate, consumers)
+            consume.push(timing.consume)
+            e2e.push(timing.e2e)
+          }
+          const result = {
+            system,
+            rate,
+            consumers,
+            consumePerSec: N / (median(consume) / 1000),
+            e2ePerSec: N / (median(e2e) / 1000)
+          }
+          results.push(result)
+          console.log(
+            `  ${system.padEnd(18)} ${`${rate * 100}%`.padStart(4)} failures, ${consumers} consumer(s): ` +
+              `${Math.round(result.consumePerSec)} msg/s consume, ${Math.round(result.e2ePerSec)} msg/s end to end`
+          )
+        }
+      }
+    }
+
+    if (systems.length < 3) return
+    const rows = failureRates.flatMap((rate) =>
+      consumerCounts.map((consumers) => {
+        const get = (system: string) => results.find((r) => r.system === system && r.rate === rate && r.consumers === consumers)!
+        const ours = get("effect-resilience")
+        const boss = get("pg-boss 12.35")
+        const raw = get("raw SKIP LOCKED")
+        return [
+          `${rate * 100}%`,
+          String(consumers),
+          Math.round(ours.consumePerSec).toString(),
+          Math.round(boss.consumePerSec).toString(),
+          Math.round(raw.consumePerSec).toString(),
+          (ours.consumePerSec / boss.consumePerSec).toFixed(2),
+          (raw.consumePerSec / ours.consumePerSec).toFixed(2),
+          Math.round(ours.e2ePerSec).toString(),
+          Math.round(boss.e2ePerSec).toString(),
+          Math.round(raw.e2ePerSec).toString()
+        ]
+      })
+    )
+    const headers = [
+      "failures",
+      "consumers",
+      "ours msg/s",
+      "pg-boss",
+      "raw",
+      "ours/pg-boss",
+      "raw/ours",
+      "ours e2e",
+      "pg-boss e2e",
+      "raw e2e"
+    ]
+    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+    const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ")
+    console.log(`\n${line(headers)}\n${line(widths.map((w) => "-".repeat(w)))}\n${rows.map(line).join("\n")}`)
+    console.log("\nconsume = from the first claim to the last outcome; e2e includes the batched enqueue.")
+    console.log("goal: ours/pg-boss >= 1, raw/ours <= 2")
+  } finally {
+    await boss.stop({ graceful: false }).catch(() => {})
+    await pool.end()
+    await dropDatabase(server.url, name).catch(() => {})
+    await server.stop()
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

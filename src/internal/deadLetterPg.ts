@@ -1,0 +1,287 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Cause, Deferred, Effect, FiberId, Layer, Option } from "effect"
+import type { DeadLetterQueue, Entry, Filter, NewDeadLetter, Processor } from "./deadLetter.js"
+import {
+  DeadLetter,
+  DeadLetterStoreFailed,
+  defaultListLimit,
+  defaultReplayLimit,
+  errorMessage,
+  reportOf,
+  splitPayload
+} from "./deadLetter.js"
+
+interface Row {
+  readonly id: string
+  readonly queue_name: string
+  readonly message_id: string | null
+  readonly original_message: unknown
+  readonly original_text: string | null
+  readonly error: string
+  readonly error_type: string
+  readonly error_code: string
+  readonly error_category: string
+  readonly attempts: number
+  readonly first_failure: Date
+  readonly last_failure: Date
+  readonly metadata: Record<string, unknown> | null
+  readonly created_at: Date
+  readonly replayed_at: Date | null
+  readonly replay_of: string | null
+}
+
+const toEntry = (row: Row): Entry => ({
+  id: row.id,
+  queueName: row.queue_name,
+  messageId: row.message_id,
+  originalMessage: row.original_message,
+  originalText: row.original_text,
+  error: row.error,
+  errorType: row.error_type,
+  errorCode: row.error_code,
+  errorCategory: row.error_category,
+  attempts: row.attempts,
+  firstFailure: row.first_failure,
+  lastFailure: row.last_failure,
+  metadata: row.metadata ?? {},
+  createdAt: row.created_at,
+  replayedAt: row.replayed_at,
+  replayOf: row.replay_of
+})
+
+const storeFailed = (operation: string) => (error: SqlError) => {
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+  const detail = typeof cause?.message === "string" ? cause.message : error.message
+  return new DeadLetterStoreFailed({
+    operation,
+    reason: typeof cause?.code === "string" ? `${detail} (SQLSTATE ${cause.code})` : detail
+  })
+}
+
+/** @internal */
+export interface PgOptions {
+  /** Where `replay` sends a dead letter when no processor is given: its source queue by default. */
+  readonly requeue?: Processor | undefined
+}
+
+/** @internal */
+export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, never, SqlClient.SqlClient> =>
+  Effect.map(SqlClient.SqlClient, (sql) => {
+    // Every filter is a conjunction of bound parameters; the SQL text never contains user input.
+    const where = (filter: Filter) => {
+      const clauses = [sql`TRUE`]
+      if (filter.ids !== undefined) clauses.push(sql`id = ANY(${filter.ids}::bigint[])`)
+      if (filter.queue !== undefined) clauses.push(sql`queue_name = ${filter.queue}`)
+      if (filter.code !== undefined) clauses.push(sql`error_code = ${filter.code}`)
+      if (filter.since !== undefined) clauses.push(sql`created_at >= ${filter.since}`)
+      if (filter.until !== undefined) clauses.push(sql`created_at < ${filter.until}`)
+      if (filter.replayed === true) clauses.push(sql`replayed_at IS NOT NULL`)
+      if (filter.replayed === false) clauses.push(sql`replayed_at IS NULL`)
+      return sql.and(clauses)
+    }
+
+    const sendOne = (dl: NewDeadLetter) => {
+      const { json, text } = splitPayload(dl.payload)
+      const metadata = dl.metadata ?? {}
+      return sql<{ id: string }>`INSERT INTO effect_resilience_dead_letters
+          (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+           attempts, first_failure, last_failure, metadata, replay_of)
+        VALUES (${dl.queueName}, ${dl.messageId ?? null}, ${JSON.stringify(json)}::jsonb, ${text}, ${dl.error}, ${dl.errorType},
+          ${dl.errorCode}, ${dl.errorCategory}, ${dl.attempts}, ${dl.firstFailure}, ${dl.lastFailure},
+          ${JSON.stringify(metadata)}::jsonb, ${dl.replayOf ?? null})
+        RETURNING id`.pipe(
+        Effect.map((rows) => rows[0]?.id ?? ""),
+        Effect.mapError(storeFailed("send"))
+      )
+    }
+
+    // Dead letters from concurrent handlers are written together: the first sender of a batch
+    // yields once, then writes everything that arrived meanwhile in one statement. A message
+    // already dead-lettered on an earlier delivery resolves to the existing row.
+    interface Pending {
+      readonly dl: NewDeadLetter & { readonly messageId: string }
+      readonly done: Deferred.Deferred<string, DeadLetterStoreFailed>
+    }
+    let pending: Array<Pending> = []
+    const keyOf = (queue: string, messageId: string) => `${queue}\u0000${messageId}`
+
+    const writeBatch = (batch: ReadonlyArray<Pending>) => {
+      const rows = batch.map(({ dl }) => {
+        const { json, text } = splitPayload(dl.payload)
+        return {
+          queue_name: dl.queueName,
+          message_id: dl.messageId,
+          original_message: json,
+          original_text: text,
+          error: dl.error,
+          error_type: dl.errorType,
+          error_code: dl.errorCode,
+          error_category: dl.errorCategory,
+          attempts: dl.attempts,
+          first_failure: dl.firstFailure.toISOString(),
+          last_failure: dl.lastFailure.toISOString(),
+          metadata: dl.metadata ?? {},
+          replay_of: dl.replayOf ?? null
+        }
+      })
+      return sql<{ id: string; queue_name: string; message_id: string }>`WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+            queue_name text, message_id text, original_message jsonb, original_text text, error text,
+            error_type text, error_code text, error_category text, attempts integer,
+            first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
+        ), inserted AS (
+          INSERT INTO effect_resilience_dead_letters
+            (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+             attempts, first_failure, last_failure, metadata, replay_of)
+          SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+             attempts, first_failure, last_failure, metadata, replay_of FROM input
+          ON CONFLICT (queue_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
+          RETURNING id, queue_name, message_id
+        )
+        SELECT id, queue_name, message_id FROM inserted
+        UNION ALL
+        SELECT d.id, d.queue_name, d.message_id FROM effect_resilience_dead_letters d
+        JOIN input i ON d.queue_name = i.queue_name AND d.message_id = i.message_id`.pipe(
+        Effect.mapError(storeFailed("send")),
+        Effect.matchEffect({
+          onFailure: (error) => Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true }),
+          onSuccess: (result) => {
+            const ids = new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
+            return Effect.forEach(batch, (p) => {
+              const id = ids.get(keyOf(p.dl.queueName, p.dl.messageId))
+              return id === undefined
+                ? Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+                : Deferred.succeed(p.done, id)
+            }, { discard: true })
+          }
+        })
+      )
+    }
+
+    const flush = Effect.zipRight(
+      Effect.yieldNow(),
+      Effect.suspend(() => {
+        const batch = pending
+        pending = []
+        return writeBatch(batch)
+      })
+    )
+
+    const send = (dl: NewDeadLetter): Effect.Effect<string, DeadLetterStoreFailed> => {
+      const messageId = dl.messageId
+      if (messageId === undefined) return sendOne(dl)
+      return Effect.suspend(() => {
+        const done = Deferred.unsafeMake<string, DeadLetterStoreFailed>(FiberId.none)
+        pending.push({ dl: { ...dl, messageId }, done })
+        // The batch's writer must finish even if its own sender is interrupted: others wait on it.
+        const write = pending.length === 1 ? Effect.uninterruptible(flush) : Effect.void
+        return Effect.zipRight(write, Deferred.await(done))
+      })
+    }
+
+    const list = (filter: Filter = {}) =>
+      sql<Row>`SELECT * FROM effect_resilience_dead_letters WHERE ${where(filter)}
+        ORDER BY id LIMIT ${filter.limit ?? defaultListLimit}`.pipe(
+        Effect.map((rows) => rows.map(toEntry)),
+        Effect.mapError(storeFailed("list"))
+      )
+
+    const get = (id: string) =>
+      list({ ids: [id], limit: 1 }).pipe(Effect.map((entries) => Option.fromNullable(entries[0])))
+
+    const history = (id: string) =>
+      sql<Row>`WITH RECURSIVE chain AS (
+          SELECT d.*, 0 AS depth FROM effect_resilience_dead_letters d WHERE d.id = ${id}
+          UNION ALL
+          SELECT d.*, c.depth + 1 FROM effect_resilience_dead_letters d JOIN chain c ON d.id = c.replay_of
+          WHERE c.depth < 1000
+        ) SELECT * FROM chain ORDER BY depth`.pipe(
+        Effect.map((rows) => rows.map(toEntry)),
+        Effect.mapError(storeFailed("read history"))
+      )
+
+    const stats = (filter: Filter = {}) =>
+      sql<{ queue_name: string; error_code: string; total: string; pending: string }>`
+        SELECT queue_name, error_code, count(*) AS total, count(*) FILTER (WHERE replayed_at IS NULL) AS pending
+        FROM effect_resilience_dead_letters WHERE ${where(filter)}
+        GROUP BY queue_name, error_code ORDER BY queue_name, error_code`.pipe(
+        Effect.map((rows) =>
+          rows.map((r) => ({ queueName: r.queue_name, errorCode: r.error_code, total: Number(r.total), pending: Number(r.pending) }))
+        ),
+        Effect.mapError(storeFailed("count"))
+      )
+
+    const purge = (filter: Filter) =>
+      sql<{ n: string }>`WITH gone AS (DELETE FROM effect_resilience_dead_letters WHERE ${where(filter)} RETURNING 1)
+        SELECT count(*) AS n FROM gone`.pipe(
+        Effect.map((rows) => Number(rows[0]?.n ?? 0)),
+        Effect.mapError(storeFailed("purge"))
+      )
+
+    // Back to the source queue in one statement: the insert and the replayed mark commit together.
+    const replayToQueues = (filter: Filter) =>
+      sql<{ id: string }>`WITH picked AS (
+          SELECT id, queue_name, coalesce(original_text, original_message::text) AS payload
+          FROM effect_resilience_dead_letters
+          WHERE ${where({ ...filter, replayed: false })}
+          ORDER BY id LIMIT ${filter.limit ?? defaultReplayLimit}
+          FOR UPDATE SKIP LOCKED
+        ), queued AS (
+          INSERT INTO effect_resilience_queue (queue_name, payload, replay_of)
+          SELECT queue_name, payload, id FROM picked
+          RETURNING replay_of
+        )
+        UPDATE effect_resilience_dead_letters d SET replayed_at = now()
+        FROM queued WHERE d.id = queued.replay_of
+        RETURNING d.id`.pipe(
+        Effect.map((rows) => ({ replayed: rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b)), failed: [] })),
+        Effect.mapError(storeFailed("replay"))
+      )
+
+    // A processor runs inside the row's transaction: whatever it writes through this client
+    // commits with the replayed mark, or not at all.
+    const replayOne = (id: string, processor: Processor) =>
+      sql.withTransaction(
+        Effect.gen(function*() {
+          const rows = yield* sql<Row>`SELECT * FROM effect_resilience_dead_letters
+            WHERE id = ${id} AND replayed_at IS NULL FOR UPDATE SKIP LOCKED`
+          if (rows.length === 0) return { _tag: "skipped" as const, id }
+          yield* Effect.catchAllCause(processor(toEntry(rows[0]!)), (cause) => Effect.fail(Cause.squash(cause)))
+          yield* sql`UPDATE effect_resilience_dead_letters SET replayed_at = now() WHERE id = ${id}`
+          return { _tag: "ok" as const, id }
+        })
+      ).pipe(
+        Effect.catchAll((error) => {
+          const message = errorMessage(error)
+          const failure = { at: new Date().toISOString(), error: message }
+          // The earlier failure stays in the row; the new one is appended to its history.
+          return sql`UPDATE effect_resilience_dead_letters
+              SET last_failure = now(),
+                  metadata = jsonb_set(metadata, '{replay_failures}',
+                    coalesce(metadata->'replay_failures', '[]'::jsonb) || ${JSON.stringify([failure])}::jsonb)
+              WHERE id = ${id}`.pipe(
+            Effect.as({ _tag: "failed" as const, id, error: message }),
+            Effect.mapError(storeFailed("record replay failure"))
+          )
+        })
+      )
+
+    const replay = (filter: Filter, replayOptions?: { readonly processor?: Processor | undefined }) => {
+      const processor = replayOptions?.processor ?? options.requeue
+      if (processor === undefined) return replayToQueues(filter)
+      return sql<{ id: string }>`SELECT id FROM effect_resilience_dead_letters
+          WHERE ${where({ ...filter, replayed: false })} ORDER BY id LIMIT ${filter.limit ?? defaultReplayLimit}`.pipe(
+        Effect.mapError(storeFailed("replay")),
+        Effect.flatMap((rows) => Effect.forEach(rows, (row) => replayOne(row.id, processor))),
+        Effect.map((results) => reportOf(results.flatMap((r) => (r._tag === "skipped" ? [] : [r]))))
+      )
+    }
+
+    const service: DeadLetterQueue = { send, list, get, history, stats, purge, replay }
+    return service
+  })
+
+/** @internal */
+export const layer = (options: PgOptions = {}): Layer.Layer<DeadLetter, never, SqlClient.SqlClient> =>
+  Layer.effect(DeadLetter, make(options))

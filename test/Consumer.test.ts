@@ -1,0 +1,263 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
+import * as Consumer from "../src/Consumer.js"
+import * as DeadLetter from "../src/DeadLetter.js"
+import * as Errors from "../src/Errors.js"
+
+const Order = Schema.Struct({ orderId: Schema.Number, kind: Schema.optional(Schema.String) })
+type Order = typeof Order.Type
+
+let queueSeq = 0
+const freshQueue = () => `orders-${++queueSeq}`
+
+/** A memory source and store, with the consumer running in a fiber. */
+const setup = <E>(
+  handler: (order: Order, message: Consumer.Message) => Effect.Effect<unknown, E>,
+  options: Partial<Consumer.ConsumerOptions<Order, typeof Order.Encoded, E, never>> = {}
+) =>
+  Effect.gen(function*() {
+    const source = yield* Consumer.makeMemorySource(freshQueue())
+    const dlq = yield* DeadLetter.makeMemory()
+    const run = Consumer.run({ schema: Order, handler, ...options }).pipe(
+      Effect.provideService(Consumer.MessageSource, source),
+      Effect.provideService(DeadLetter.DeadLetter, dlq)
+    )
+    return { source, dlq, run }
+  })
+
+const counter = (metric: Metric.Metric.Counter<number>, tags: Record<string, string>) =>
+  Effect.map(
+    Metric.value(Object.entries(tags).reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)),
+    (state) => state.count
+  )
+
+describe("Consumer", () => {
+  it.effect("acks successes and dead-letters bad input with VALIDATION_ERROR, then keeps going", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const { dlq, run, source } = yield* setup((order) => Effect.sync(() => seen.push(order.orderId)), {
+        maxPayloadBytes: 2048
+      })
+      yield* source.offerJson({ orderId: 1 })
+      yield* source.offer("{\"orderId\": 2,") // malformed JSON
+      yield* source.offerJson({ orderId: "three" }) // schema-invalid
+      yield* source.offerJson({ orderId: 4, kind: "x".repeat(5000) }) // oversized
+      yield* source.offerJson({ orderId: 5 })
+      yield* source.end
+      yield* run
+      expect(seen).toEqual([1, 5])
+      const dead = yield* dlq.list()
+      expect(dead.map((d) => [d.errorCode, d.errorCategory, d.attempts])).toEqual([
+        ["VALIDATION_ERROR", "Permanent", 1],
+        ["VALIDATION_ERROR", "Permanent", 1],
+        ["VALIDATION_ERROR", "Permanent", 1]
+      ])
+      // Malformed input is kept byte for byte.
+      expect(dead[0]!.originalText).toBe("{\"orderId\": 2,")
+      expect(dead[1]!.error).toMatch(/orderId/)
+      expect(dead[2]!.error).toMatch(/bytes, limit 2048/)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 5 })
+      expect(yield* counter(Consumer.processedTotal, { queue: source.queue })).toBe(2)
+      expect(yield* counter(Consumer.deadLetteredTotal, { queue: source.queue, code: "VALIDATION_ERROR" })).toBe(3)
+    }))
+
+  it.effect("dead-letters a permanent error at once, without retrying", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const { dlq, run, source } = yield* setup((order) => {
+        calls++
+        return Effect.fail(new Errors.NotFound({ resource: "order", id: String(order.orderId) }))
+      })
+      yield* source.offerJson({ orderId: 7 })
+      yield* source.end
+      yield* run
+      expect(calls).toBe(1)
+      const [dead] = yield* dlq.list()
+      expect(dead).toMatchObject({
+        errorCode: "NOT_FOUND",
+        errorType: "NotFound",
+        errorCategory: "Permanent",
+        attempts: 1,
+        error: "order 7 not found",
+        originalMessage: { orderId: 7 },
+        messageId: "1"
+      })
+    }))
+
+  it.effect("retries transient errors on the schedule, then dead-letters with every attempt", () =>
+    Effect.gen(function*() {
+      const calls: Array<number> = []
+      const { dlq, run, source } = yield* setup(() =>
+        Effect.flatMap(TestClock.currentTimeMillis, (now) => {
+          calls.push(now)
+          return Effect.fail(new Errors.ServiceUnavailable({ service: "inventory" }))
+        }), { schedule: Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(3))) })
+      yield* source.offerJson({ orderId: 1 })
+      yield* source.end
+      const fiber = yield* Effect.fork(run)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(calls).toEqual([0, 1000, 2000, 3000])
+      const [dead] = yield* dlq.list()
+      expect(dead).toMatchObject({ errorCode: "SERVICE_UNAVAILABLE", errorCategory: "Transient", attempts: 4 })
+      expect(dead!.firstFailure.getTime()).toBe(0)
+      expect(dead!.lastFailure.getTime()).toBe(3000)
+      expect(yield* counter(Consumer.retriedTotal, { queue: source.queue })).toBe(3)
+    }))
+
+  it.effect("a transient error that clears is processed, not dead-lettered; Retry-After is honoured", () =>
+    Effect.gen(function*() {
+      const calls: Array<number> = []
+      const { dlq, run, source } = yield* setup(() =>
+        Effect.flatMap(TestClock.currentTimeMillis, (now) => {
+          calls.push(now)
+          return calls.length < 2
+            ? Effect.fail(new Errors.RateLimited({ service: "api", retryAfter: Duration.seconds(7) }))
+            : Effect.void
+        }), { schedule: Schedule.spaced("1 second") })
+      yield* source.offerJson({ orderId: 1 })
+      yield* source.end
+      const fiber = yield* Effect.fork(run)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      expect(calls).toEqual([0, 7000])
+      expect(yield* dlq.list()).toEqual([])
+      expect((yield* source.stats).acked).toBe(1)
+    }))
+
+  it.effect("defects and errors outside the taxonomy are dead-lettered as Unexpected; the consumer survives", () =>
+    Effect.gen(function*() {
+      const { dlq, run, source } = yield* setup((order): Effect.Effect<void, Error> => {
+        if (order.orderId === 1) throw new TypeError("undefined is not a function")
+        if (order.orderId === 2) return Effect.die(new RangeError("index out of range"))
+        if (order.orderId === 3) return Effect.fail(new Error("plain error"))
+        return Effect.void
+      })
+      for (const orderId of [1, 2, 3, 4]) yield* source.offerJson({ orderId })
+      yield* source.end
+      yield* run
+      const dead = yield* dlq.list()
+      expect(dead.map((d) => [d.errorType, d.errorCategory, d.errorCode, d.metadata["defect"]])).toEqual([
+        ["TypeError", "Unexpected", "INTERNAL_ERROR", true],
+        ["RangeError", "Unexpected", "INTERNAL_ERROR", true],
+        ["Error", "Unexpected", "INTERNAL_ERROR", false]
+      ])
+      expect((yield* source.stats).acked).toBe(4)
+    }))
+
+  it.effect("a fatal error releases the message and stops the consumer", () =>
+    Effect.gen(function*() {
+      const { dlq, run, source } = yield* setup(() => Effect.fail(new Errors.MissingConfig({ key: "API_KEY" })))
+      yield* source.offerJson({ orderId: 1 })
+      const exit = yield* Effect.exit(run)
+      expect(Exit.isFailure(exit) && Exit.causeOption(exit).pipe(Option.isSome)).toBe(true)
+      expect(yield* dlq.list()).toEqual([])
+      expect(yield* source.stats).toEqual({ pending: 1, inFlight: 0, acked: 0 })
+    }))
+
+  it.effect("messages delivered too often are dead-lettered as MAX_DELIVERIES_EXCEEDED", () =>
+    Effect.gen(function*() {
+      const dlq = yield* DeadLetter.makeMemory()
+      let acked = 0
+      const message: Consumer.Message = {
+        id: "m1",
+        queue: "poison",
+        payload: "{\"orderId\":1}",
+        attempts: 4,
+        enqueuedAt: new Date(0),
+        replayOf: undefined,
+        ack: Effect.sync(() => void acked++),
+        release: () => Effect.void
+      }
+      let handled = 0
+      yield* Consumer.run({ schema: Order, handler: () => Effect.sync(() => void handled++), maxDeliveries: 3 }).pipe(
+        Effect.provideService(Consumer.MessageSource, { queue: "poison", messages: Stream.make(message) }),
+        Effect.provideService(DeadLetter.DeadLetter, dlq)
+      )
+      expect(handled).toBe(0)
+      expect(acked).toBe(1)
+      expect((yield* dlq.list())[0]).toMatchObject({ errorCode: "MAX_DELIVERIES_EXCEEDED", messageId: "m1" })
+    }))
+
+  it.effect("never acks when the dead-letter store is down: the message goes back to the queue", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const memory = yield* DeadLetter.makeMemory()
+      let sends = 0
+      const broken: DeadLetter.DeadLetterQueue = {
+        ...memory,
+        send: () =>
+          Effect.suspend(() => {
+            sends++
+            return Effect.fail(new DeadLetter.DeadLetterStoreFailed({ operation: "send", reason: "connection refused" }))
+          })
+      }
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: () => Effect.fail(new Errors.Conflict({ resource: "order" }))
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, source),
+        Effect.provideService(DeadLetter.DeadLetter, broken),
+        Effect.fork
+      )
+      yield* source.offerJson({ orderId: 1 })
+      yield* TestClock.adjust("1 minute")
+      // Each delivery: first try + 8 retries, then released and delivered again.
+      expect(sends).toBeGreaterThan(9)
+      // Released with a delay and delivered again, still not acked.
+      expect((yield* source.stats).acked).toBe(0)
+      yield* Fiber.interrupt(fiber)
+      const stats = yield* source.stats
+      expect(stats.pending + stats.inFlight).toBe(1)
+    }))
+
+  it.effect("bounds concurrency across 5,000 messages and loses none", () =>
+    Effect.gen(function*() {
+      let active = 0
+      let peak = 0
+      const done = new Set<number>()
+      const { run, source } = yield* setup((order) =>
+        Effect.sync(() => {
+          active++
+          peak = Math.max(peak, active)
+        }).pipe(
+          Effect.zipRight(Effect.repeatN(Effect.yieldNow(), order.orderId % 5)),
+          Effect.ensuring(Effect.sync(() => {
+            active--
+            done.add(order.orderId)
+          }))
+        ), { concurrency: 16 })
+      for (let i = 0; i < 5000; i++) yield* source.offerJson({ orderId: i })
+      yield* source.end
+      yield* run
+      expect(done.size).toBe(5000)
+      expect(peak).toBe(16)
+      expect((yield* source.stats).acked).toBe(5000)
+    }))
+
+  it.effect("on interrupt, in-flight messages are released without counting an attempt", () =>
+    Effect.gen(function*() {
+      const started: Array<string> = []
+      const { run, source } = yield* setup((_, message) =>
+        Effect.zipRight(Effect.sync(() => started.push(message.id)), Effect.never), { concurrency: 3 })
+      for (let i = 0; i < 5; i++) yield* source.offerJson({ orderId: i })
+      const fiber = yield* Effect.fork(run)
+      yield* TestClock.adjust("1 millis")
+      expect(started.length).toBe(3)
+      yield* Fiber.interrupt(fiber)
+      expect(yield* source.stats).toMatchObject({ inFlight: 0, acked: 0 })
+      // A second consumer gets every message, the interrupted ones as first deliveries again.
+      const attempts: Array<number> = []
+      const second = yield* Consumer.run({
+        schema: Order,
+        handler: (_, message) => Effect.sync(() => attempts.push(message.attempts))
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, source),
+        Effect.provide(DeadLetter.layerMemory()),
+        Effect.fork
+      )
+      yield* source.end
+      yield* Fiber.join(second)
+      expect(attempts.sort()).toEqual([1, 1, 1, 1, 1])
+    }))
+})

@@ -1,0 +1,103 @@
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, Fiber, Layer, Option, Schedule, Schema } from "effect"
+import * as Consumer from "../src/Consumer.js"
+import * as DeadLetter from "../src/DeadLetter.js"
+import * as PgQueue from "../src/PgQueue.js"
+import * as PgTest from "./support/PgTest.js"
+
+/** The Postgres source polls and leases in database time: these tests run on the live clock. */
+const live = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.withClock(self, Clock.make())
+
+let seq = 0
+const freshQueue = () => `q-${++seq}`
+
+const Job = Schema.Struct({ n: Schema.Number })
+
+const waitUntil = <E, R>(check: Effect.Effect<boolean, E, R>) =>
+  Effect.repeat(check, { until: (done) => done, schedule: Schedule.spaced("20 millis") })
+
+layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) => {
+  it.effect("enqueue, batch, delayed, idempotent; claims count attempts", () =>
+    Effect.gen(function*() {
+      yield* PgQueue.migrate
+      yield* PgQueue.migrate
+      const queue = freshQueue()
+      const first = yield* PgQueue.enqueue(queue, { n: 1 }, { idempotencyKey: "k1" })
+      const dup = yield* PgQueue.enqueue(queue, { n: 1 }, { idempotencyKey: "k1" })
+      expect(Option.isSome(first)).toBe(true)
+      expect(Option.isNone(dup)).toBe(true)
+      expect(yield* PgQueue.enqueueBatch(queue, [{ n: 2 }, { n: 3 }])).toBe(2)
+      yield* PgQueue.enqueue(queue, { n: 4 }, { delay: "1 hour" })
+      const claimed = yield* PgQueue.claim(queue, { batchSize: 10 })
+      expect(claimed.map((r) => [JSON.parse(r.payload), r.attempts])).toEqual([[{ n: 1 }, 1], [{ n: 2 }, 1], [{ n: 3 }, 1]])
+      expect(yield* PgQueue.claim(queue)).toEqual([]) // leased, and n: 4 is not visible yet
+      expect(yield* PgQueue.depth(queue)).toBe(4)
+      // The key outlives the message: deleting the row does not allow a second enqueue.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`DELETE FROM effect_resilience_queue WHERE id = ${Option.getOrThrow(first)}`
+      expect(Option.isNone(yield* PgQueue.enqueue(queue, { n: 1 }, { idempotencyKey: "k1" }))).toBe(true)
+      expect(yield* PgQueue.purgeIdempotencyKeys("0 millis")).toBeGreaterThanOrEqual(1)
+      expect(Option.isSome(yield* PgQueue.enqueue(queue, { n: 1 }, { idempotencyKey: "k1" }))).toBe(true)
+    }))
+
+  it.effect("queue names are validated, never interpolated", () =>
+    Effect.gen(function*() {
+      expect(PgQueue.isQueueName("orders.v2:eu-1")).toBe(true)
+      expect(PgQueue.isQueueName("x'; DROP TABLE effect_resilience_queue; --")).toBe(false)
+      const exit = yield* Effect.exit(PgQueue.enqueue("bad name!", {}))
+      expect(exit._tag).toBe("Failure")
+    }))
+
+  it.effect("an un-acked claim comes back after its lease, with the attempt counted", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueue(queue, { n: 1 })
+      const [first] = yield* PgQueue.claim(queue, { lease: "200 millis" })
+      expect(yield* PgQueue.claim(queue)).toEqual([])
+      yield* Effect.sleep("250 millis")
+      const [again] = yield* PgQueue.claim(queue, { lease: "10 seconds" })
+      expect(again!.id).toBe(first!.id)
+      expect(again!.attempts).toBe(2)
+    })))
+
+  it.effect("heartbeats keep a slow message leased; on shutdown held messages are released at once", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, [{ n: 1 }, { n: 2 }, { n: 3 }])
+      const started: Array<number> = []
+      const fiber = yield* Consumer.run({
+        schema: Job,
+        handler: (job) => Effect.zipRight(Effect.sync(() => started.push(job.n)), Effect.never),
+        concurrency: 3
+      }).pipe(
+        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, lease: "150 millis" }), DeadLetter.layerMemory())),
+        Effect.fork
+      )
+      yield* waitUntil(Effect.sync(() => started.length === 3))
+      yield* Effect.sleep("400 millis") // well past the lease: only heartbeats keep the messages
+      expect(yield* PgQueue.claim(queue)).toEqual([])
+      yield* Fiber.interrupt(fiber)
+      const back = yield* PgQueue.claim(queue, { batchSize: 10 })
+      expect(back.map((r) => r.attempts)).toEqual([1, 1, 1]) // the interrupted delivery did not count
+    })))
+
+  it.effect("four consumers share a queue of 5,000 messages: each processed exactly once", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      const total = 5000
+      yield* PgQueue.enqueueBatch(queue, Array.from({ length: total }, (_, n) => ({ n })))
+      const seen = new Map<number, number>()
+      const consumer = Consumer.run({
+        schema: Job,
+        handler: (job) => Effect.sync(() => seen.set(job.n, (seen.get(job.n) ?? 0) + 1)),
+        concurrency: 4
+      }).pipe(Effect.provide(Layer.merge(PgQueue.layerSource({ queue, batchSize: 50 }), DeadLetter.layerMemory())))
+      const fibers = yield* Effect.forEach([1, 2, 3, 4], () => Effect.fork(consumer))
+      yield* waitUntil(Effect.sync(() => seen.size === total))
+      yield* waitUntil(Effect.map(PgQueue.depth(queue), (n) => n === 0))
+      yield* Effect.forEach(fibers, Fiber.interrupt)
+      expect(seen.size).toBe(total)
+      expect([...seen.values()].every((count) => count === 1)).toBe(true)
+    })), { timeout: 30_000 })
+})
