@@ -71,11 +71,12 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
         handler: (job) => Effect.zipRight(Effect.sync(() => started.push(job.n)), Effect.never),
         concurrency: 3
       }).pipe(
-        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, lease: "150 millis" }), DeadLetter.layerMemory())),
+        // A lease long enough that a loaded CI machine cannot starve the heartbeat past it.
+        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, lease: "1 second" }), DeadLetter.layerMemory())),
         Effect.fork
       )
       yield* waitUntil(Effect.sync(() => started.length === 3))
-      yield* Effect.sleep("400 millis") // well past the lease: only heartbeats keep the messages
+      yield* Effect.sleep("2500 millis") // well past the lease: only heartbeats keep the messages
       expect(yield* PgQueue.claim(queue)).toEqual([])
       yield* Fiber.interrupt(fiber)
       const back = yield* PgQueue.claim(queue, { batchSize: 10 })

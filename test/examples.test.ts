@@ -95,6 +95,19 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     "stats: orders VALIDATION_ERROR pending=2",
     "replayed 1 dead letter(s)",
     "after replay, shipped: 1, 3, 2"
+  ],
+  "examples/inventory.ts": [
+    'healthy:                     GET /stock/sku-1 -> 200 application/json {"sku":"sku-1","stock":7,"in_stock":true,"source":"live","stale":false}',
+    "upstream saw X-Request-ID: req-1",
+    /retrying in \d+ms after SERVICE_UNAVAILABLE \(attempt 2 of 3\)" request_id=req-2/,
+    '503 twice, then ok:          GET /stock/sku-1 -> 200 application/json {"sku":"sku-1","stock":6,"in_stock":true,"source":"live","stale":false}',
+    '{"sku":"sku-0","in_stock":false,"source":"live","stale":false}',
+    /GET \/stock\/bad -> 502 application\/problem\+json .*"code":"UPSTREAM_CLIENT_ERROR".*"request_id":"req-4"/,
+    /message=circuit_breaker_state_change .*request_id=req-5 .*from=Closed to=Open/,
+    'upstream down:               GET /stock/sku-1 -> 200 application/json {"sku":"sku-1","stock":6,"in_stock":true,"source":"cache","stale":true}',
+    'down, nothing cached:        GET /stock/sku-2 -> 200 application/json {"sku":"sku-2","in_stock":true,"source":"default","stale":true}',
+    'breaker open:                GET /stock/sku-1 -> 200 application/json {"sku":"sku-1","stock":6,"in_stock":true,"source":"cache","stale":true}',
+    "upstream calls while the breaker is open: 0"
   ]
 }
 
