@@ -12,7 +12,7 @@ import { Context, Deferred, Duration, Effect, Fiber, Layer, Metric, Redacted } f
 import * as ErrorLog from "../src/ErrorLog.js"
 import * as Errors from "../src/Errors.js"
 import * as Translate from "../src/Translate.js"
-import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
+import { withScratchDatabase } from "../test/support/PostgresServer.js"
 
 const client = (url: string) =>
   PgClient.layer({ url: Redacted.make(url), connectTimeout: Duration.seconds(5), maxConnections: 4 })
@@ -77,21 +77,8 @@ const program = (url: string) =>
     console.log(`metric unknown=${(yield* Metric.value(Translate.unknownErrors)).count} (the one to page on)`)
   }).pipe(Effect.scoped)
 
-const main = async () => {
-  const server = await startPostgres()
-  const name = randomDatabaseName("example_boundary")
-  const url = await createDatabase(server.url, name)
-  try {
-    await Effect.runPromise(
-      program(url).pipe(Effect.provide(Layer.mergeAll(client(url), ErrorLog.layerConfig())))
-    )
-  } finally {
-    await dropDatabase(server.url, name)
-    await server.stop()
-  }
-}
-
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
+withScratchDatabase("example_boundary", async (url) => {
+  await Effect.runPromise(
+    program(url).pipe(Effect.provide(Layer.mergeAll(client(url), ErrorLog.layerConfig())))
+  )
 })

@@ -10,7 +10,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Console, Duration, Effect, Redacted, Schedule } from "effect"
 import * as Errors from "../src/Errors.js"
 import * as PgError from "../src/PgError.js"
-import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
+import { withScratchDatabase } from "../test/support/PostgresServer.js"
 
 // An HTTP-ish handler: pattern-match the translated errors the compiler knows can occur.
 const createUser = (email: string) =>
@@ -60,23 +60,10 @@ const program = Effect.gen(function*() {
   }
 })
 
-const main = async () => {
-  const server = await startPostgres()
-  const name = randomDatabaseName("example_database")
-  const url = await createDatabase(server.url, name)
-  try {
-    await Effect.runPromise(
-      program.pipe(
-        Effect.provide(PgClient.layer({ url: Redacted.make(url), connectTimeout: Duration.seconds(5) }))
-      )
+withScratchDatabase("example_database", async (url) => {
+  await Effect.runPromise(
+    program.pipe(
+      Effect.provide(PgClient.layer({ url: Redacted.make(url), connectTimeout: Duration.seconds(5) }))
     )
-  } finally {
-    await dropDatabase(server.url, name)
-    await server.stop()
-  }
-}
-
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
+  )
 })

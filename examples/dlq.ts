@@ -13,7 +13,7 @@ import * as DeadLetter from "../src/DeadLetter.js"
 import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
 import * as Errors from "../src/Errors.js"
 import * as PgQueue from "../src/PgQueue.js"
-import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
+import { withScratchDatabase } from "../test/support/PostgresServer.js"
 
 const Order = Schema.Struct({ orderId: Schema.Number, sku: Schema.String })
 
@@ -74,24 +74,11 @@ const program = Effect.gen(function*() {
   yield* first.interruptAsFork(first.id())
 })
 
-const main = async () => {
-  const server = await startPostgres()
-  const name = randomDatabaseName("example_dlq")
-  const url = await createDatabase(server.url, name)
-  try {
-    const Database = DeadLetterPostgres.layer().pipe(
-      Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), connectTimeout: Duration.seconds(10) }))
-    )
-    await Effect.runPromise(
-      program.pipe(Effect.provide(Database), Logger.withMinimumLogLevel(LogLevel.Error))
-    )
-  } finally {
-    await dropDatabase(server.url, name)
-    await server.stop()
-  }
-}
-
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
+withScratchDatabase("example_dlq", async (url) => {
+  const Database = DeadLetterPostgres.layer().pipe(
+    Layer.provideMerge(PgClient.layer({ url: Redacted.make(url), connectTimeout: Duration.seconds(10) }))
+  )
+  await Effect.runPromise(
+    program.pipe(Effect.provide(Database), Logger.withMinimumLogLevel(LogLevel.Error))
+  )
 })

@@ -141,3 +141,26 @@ export const randomDatabaseName = (prefix: string): string => {
   const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40)
   return `${/^[a-z_]/.test(clean) ? clean : `t_${clean}`}_${Math.random().toString(36).slice(2, 10)}`
 }
+
+/**
+ * For examples and benchmarks: starts (or borrows) a server, runs `body` with the URL of a
+ * fresh database, then drops the database and stops the server, whatever happened. A failure
+ * is printed and the process exits with code 1.
+ */
+export const withScratchDatabase = (prefix: string, body: (url: string) => Promise<void>): void => {
+  const main = async () => {
+    const server = await startPostgres()
+    const name = randomDatabaseName(prefix)
+    const url = await createDatabase(server.url, name)
+    try {
+      await body(url)
+    } finally {
+      await dropDatabase(server.url, name)
+      await server.stop()
+    }
+  }
+  main().catch((error) => {
+    console.error(error)
+    process.exit(1)
+  })
+}
