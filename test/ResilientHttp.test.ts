@@ -2,12 +2,12 @@ import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Option, Schema, TestClock } from "effect"
 import type { Scope } from "effect"
-import * as Net from "node:net"
 import * as HttpUpstream from "../src/Chaos/HttpUpstream.js"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
 import * as Errors from "../src/Errors.js"
 import * as ErrorLog from "../src/ErrorLog.js"
 import * as ResilientHttp from "../src/ResilientHttp.js"
+import { freePort } from "./support/PostgresServer.js"
 import * as Retry from "../src/Retry.js"
 
 const Stock = Schema.Struct({ sku: Schema.String, stock: Schema.Number })
@@ -161,14 +161,7 @@ describe("ResilientHttp", () => {
   it.scoped("a refused connection is ConnectFailed with ECONNREFUSED", () =>
     Effect.gen(function*() {
       // A port that was just free: listen, read the port, close.
-      const port = yield* Effect.promise(() =>
-        new Promise<number>((resolve) => {
-          const server = Net.createServer().listen(0, "127.0.0.1", () => {
-            const address = server.address() as Net.AddressInfo
-            server.close(() => resolve(address.port))
-          })
-        })
-      )
+      const port = yield* Effect.promise(freePort)
       const inventory = yield* ResilientHttp.make({
         service: "inventory",
         baseUrl: `http://127.0.0.1:${port}`,

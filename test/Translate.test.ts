@@ -3,13 +3,13 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Metric, Schema } from "effect"
 import * as Fs from "node:fs/promises"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as ErrorLog from "../src/ErrorLog.js"
 import * as Errors from "../src/Errors.js"
 import * as Translate from "../src/Translate.js"
 import { captureJson, withMessage } from "./support/LogCapture.js"
+import { freePort } from "./support/PostgresServer.js"
 import * as PgTest from "./support/PgTest.js"
 
 const lockMessage = "Another database transaction is in progress. Please try again later."
@@ -149,14 +149,7 @@ describe("Translate rule kinds", () => {
 
   it.effect("by errno: a real connection refused on loopback, under a SqlError", () =>
     Effect.gen(function*() {
-      const port = yield* Effect.promise(() =>
-        new Promise<number>((resolve) => {
-          const server = Net.createServer().listen(0, "127.0.0.1", () => {
-            const address = server.address() as Net.AddressInfo
-            server.close(() => resolve(address.port))
-          })
-        })
-      )
+      const port = yield* Effect.promise(freePort)
       const connect = Effect.scoped(Layer.build(PgTest.clientLayer(`postgres://u:p@127.0.0.1:${port}/none`)))
       const failure = yield* failureOf(connect)
       // A refused database connection is a database connection failure (PgError's code), not a bare errno.

@@ -26,7 +26,8 @@ export interface StartOptions {
   readonly onLog?: (line: string) => void
 }
 
-const freePort = (): Promise<number> =>
+/** A loopback port that was free a moment ago (listen on 0, read the port, close). */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = Net.createServer()
     server.unref()
