@@ -89,6 +89,18 @@ const examples: Record<string, ReadonlyArray<string | RegExp>> = {
     /message="payments down".*breaker=Open/,
     /results="queued: Payment will be processed shortly \| queued: Payment will be processed shortly \| queued: Payment will be processed shortly"/
   ],
+  "examples/kill-switch.ts": [
+    /signup u1: recommendations=\["picked-for-u1"\] .*\(engine calls so far: 1\)/,
+    /message="graceful degradation activated".*degradation=timeout .*error_code=NETWORK_TIMEOUT.*service=recommendations/,
+    "signup u3: recommendations=[] after the 300ms timeout (engine calls so far: 3)",
+    /message="feature flag changed" enabled=false flag=recommendations_enabled .*updated_by=oncall:alice previous=true/,
+    "signup u4: recommendations=[] at once (engine calls so far: 3)",
+    "signup u6: recommendations=[] at once (engine calls so far: 3)",
+    "while off the engine received 0 calls",
+    "skips counted: 3, timeouts degraded: 2",
+    /message="feature flag changed" enabled=true flag=recommendations_enabled/,
+    /signup u7: recommendations=\["picked-for-u7"\] .*\(engine calls so far: 4\)/
+  ],
   "examples/dlq.ts": [
     "shipped: 1, 3 (order 3 after 2 retries)",
     /dead letter \d+: NOT_FOUND\s+attempts=1\s+product plum not found/,
