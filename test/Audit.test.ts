@@ -234,8 +234,22 @@ describe("Audit CLI", () => {
 describe("Audit of this project", () => {
   it.effect("src/ and examples/ have no findings", () =>
     Effect.gen(function*() {
-      const report = yield* Audit.auditPaths(["src", "examples"], { cwd: root })
+      const config = yield* Audit.loadConfig({ cwd: root })
+      const report = yield* Audit.auditPaths(["src", "examples"], { cwd: root, config })
       expect(report.files).toBeGreaterThan(5)
       expect(Audit.formatHuman(report)).toBe(`effect-resilience audit: ${report.files} files, no findings`)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("flags the demo's deliberately naive service, which the project config skips", () =>
+    Effect.gen(function*() {
+      const naive = "examples/demo/NaiveService.ts"
+      const config = yield* Audit.loadConfig({ cwd: root })
+      expect(config.ignore).toContain(naive)
+      const report = yield* Audit.auditPaths([naive], { cwd: root })
+      expect([...new Set(report.findings.map((f) => f.rule))].sort()).toEqual([
+        "error-details-in-response",
+        "missing-timeout",
+        "uncategorized-error"
+      ])
     }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -88,11 +88,13 @@ export const make = (
 ): Effect.Effect<HttpUpstream, ServeError, Scope.Scope> =>
   Effect.gen(function*() {
     const script = yield* Ref.make<Script>(initial)
-    const requests = yield* Ref.make<ReadonlyArray<RecordedRequest>>([])
-    const outcomes = yield* Ref.make<ReadonlyArray<Outcome>>([])
+    // Appended in place: a load test records thousands of requests, and copying the whole log
+    // on each one made recording quadratic. Readers get a copy.
+    let requests: Array<RecordedRequest> = []
+    let outcomes: Array<Outcome> = []
     const seq = yield* Ref.make(0)
     const server = yield* NodeHttpServer.make(() => Http.createServer(), { port: options.port ?? 0, host: "127.0.0.1" })
-    const record = (outcome: Outcome) => Ref.update(outcomes, (all) => [...all, outcome])
+    const record = (outcome: Outcome) => Effect.sync(() => void outcomes.push(outcome))
 
     const run = (
       behavior: Behavior,
@@ -140,7 +142,7 @@ export const make = (
         body,
         receivedAt: yield* Clock.currentTimeMillis
       }
-      yield* Ref.update(requests, (all) => [...all, recorded])
+      requests.push(recorded)
       const current = yield* Ref.get(script)
       return yield* run(typeof current === "function" ? current(recorded) : current, request, n)
     })
@@ -152,8 +154,11 @@ export const make = (
       url: `http://127.0.0.1:${port}`,
       port,
       set: (next) => Ref.set(script, next),
-      requests: Ref.get(requests),
-      outcomes: Ref.get(outcomes),
-      clear: Effect.zipRight(Ref.set(requests, []), Ref.set(outcomes, []))
+      requests: Effect.sync(() => requests.slice()),
+      outcomes: Effect.sync(() => outcomes.slice()),
+      clear: Effect.sync(() => {
+        requests = []
+        outcomes = []
+      })
     }
   })
