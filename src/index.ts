@@ -44,7 +44,7 @@ export * as Timeout from "./Timeout.js"
 export * as Bulkhead from "./Bulkhead.js"
 
 /**
- * Timeout, retry, breaker, bulkhead and fallback composed in one documented order.
+ * Bulkhead, retry, circuit breaker and per-attempt timeout composed in one documented order.
  *
  * @since 0.1.0
  */

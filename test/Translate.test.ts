@@ -217,6 +217,19 @@ describe("Translate.boundary", () => {
       expect(line["stack_trace"]).toBeUndefined()
     }))
 
+  it.effect("a failure logFailure already wrote deeper is counted at the boundary but not logged twice", () =>
+    Effect.gen(function*() {
+      const before = yield* count(Translate.knownErrors, "NOT_FOUND")
+      const lookup = Effect.fail(new Errors.NotFound({ resource: "order", id: "7" }))
+      const { lines } = yield* captureJson(failureOf(lookup.pipe(ErrorLog.logFailure("load_order"))))
+      expect(lines.filter((l) => l["error_code"] === "NOT_FOUND")).toHaveLength(1)
+      expect(lines[0]).toMatchObject({ operation: "load_order" })
+      expect(yield* count(Translate.knownErrors, "NOT_FOUND")).toBe(before + 1)
+      // Without the inner log line, the boundary writes one itself.
+      const alone = yield* captureJson(failureOf(Effect.fail(new Errors.NotFound({ resource: "order", id: "8" }))))
+      expect(alone.lines.filter((l) => l["error_code"] === "NOT_FOUND")).toHaveLength(1)
+    }))
+
   it.effect("taxonomy errors pass through as themselves; 5xx messages are made safe", () =>
     Effect.gen(function*() {
       const before = yield* count(Translate.knownErrors, "NOT_FOUND")

@@ -432,6 +432,10 @@ const withoutUndefined = <T extends Record<string, unknown>>(
 /** What users see for a taxonomy error of 5xx: never the internal message. @internal */
 export const safeMessageForStatus: (status: number, error: { readonly message: string }) => string = problem.safeDetail
 
+/** A failure `ErrorLog.logFailure` already wrote deeper in the program is counted, not logged again. */
+const logOnce = <E>(cause: Cause.Cause<E>, options?: errorLog.LogOptions): Effect.Effect<void> =>
+  errorLog.wasLogged(cause) ? Effect.void : errorLog.logCause(cause, options)
+
 /** @internal */
 export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =>
   Effect.flatMap(
@@ -455,7 +459,7 @@ export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =
           retryAfter: Option.getOrUndefined(retryAfter)
         }))
         return Effect.as(
-          Effect.zipRight(errorLog.logCause(cause), bump(knownErrors, error.code)),
+          Effect.zipRight(logOnce(cause), bump(knownErrors, error.code)),
           result
         )
       }
@@ -474,7 +478,7 @@ export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =
         }))
         return Effect.as(
           Effect.zipRight(
-            errorLog.logCause(cause, {
+            logOnce(cause, {
               message: "translated_error",
               severity: "expected",
               code: translation.code,
@@ -497,7 +501,7 @@ export const handle = <E>(cause: Cause.Cause<E>): Effect.Effect<BoundaryError> =
       }))
       return Effect.as(
         Effect.zipRight(
-          errorLog.logCause(cause, { message: "unknown_error", severity: "unexpected" }),
+          logOnce(cause, { message: "unknown_error", severity: "unexpected" }),
           bump(unknownErrors)
         ),
         result
