@@ -100,11 +100,25 @@ export const renderText = (summaries: ReadonlyArray<PhaseSummary>): string => {
 const escape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
+/** A moment worth a vertical line on every chart, such as a kill switch flip. */
+export interface Marker {
+  readonly t: number
+  readonly label: string
+}
+
 interface ChartInput {
   readonly samples: ReadonlyArray<Sample>
   readonly phases: ReadonlyArray<PhaseSpan>
   readonly transitions: ReadonlyArray<BreakerTransition>
+  readonly markers?: ReadonlyArray<Marker> | undefined
 }
+
+const markerLines = (input: ChartInput, x: (t: number) => number, top: number, height: number): string =>
+  (input.markers ?? []).map((m) =>
+    `<line x1="${x(m.t).toFixed(1)}" y1="${top}" x2="${x(m.t).toFixed(1)}" y2="${top + height}" stroke="#1565c0" stroke-dasharray="4 3"><title>${
+      escape(m.label)
+    }</title></line><text x="${(x(m.t) + 3).toFixed(1)}" y="${top + height - 4}" font-size="10" fill="#1565c0">${escape(m.label)}</text>`
+  ).join("\n")
 
 const colors = { naive: "#d9534f", resilient: "#2e7d32" } as const
 const stateColors: Record<string, string> = { Closed: "#c8e6c9", Open: "#ffcdd2", HalfOpen: "#fff9c4" }
@@ -155,6 +169,7 @@ ${bands.join("\n")}
 <text x="4" y="${top + 10}" font-size="10">${max.toFixed(max < 10 ? 2 : 0)}${escape(unit)}</text>
 <text x="4" y="${top + plotH}" font-size="10">0</text>
 ${lines.join("\n")}
+${markerLines(input, x, top, plotH)}
 </svg>`
 }
 

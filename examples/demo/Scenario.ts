@@ -231,7 +231,8 @@ const scenario = (options: Options) =>
     )
     const breaker = yield* CircuitBreaker.make({
       name: "inventory",
-      trip: CircuitBreaker.countWindow({ size: 20, failureRate: 0.5, minimumCalls: 10 }),
+      // Wide enough that 30% of 503s (retried) or 40% of 429s do not trip it; a dead upstream does.
+      trip: CircuitBreaker.countWindow({ size: 50, failureRate: 0.6, minimumCalls: 20 }),
       breakDuration: Duration.millis(Math.min(1_500, Math.round(phaseMillis / 4))),
       halfOpenProbes: 2
     })
@@ -349,7 +350,8 @@ const scenario = (options: Options) =>
 
     const interval = 1_000 / rate
     const ticks = Math.max(1, Math.round((rate * phaseMillis) / 1_000))
-    const duplicateLag = Math.max(10, 3 * rate)
+    // Three seconds back, and never a multiple of 20, so a duplicate never copies a duplicate.
+    const duplicateLag = 3 * rate + (3 * rate % 20 === 0 ? 7 : 0)
     let seq = 0
     for (const [index, phase] of phases.entries()) {
       const start = yield* elapsed

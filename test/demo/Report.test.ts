@@ -61,6 +61,7 @@ describe("demo report", () => {
       phases,
       transitions: [{ t: 1100, from: "Closed", to: "Open" }, { t: 1900, from: "Open", to: "HalfOpen" }],
       summaries: Report.summarize(samples, phases),
+      markers: [{ t: 1500, label: "kill switch <off>" }],
       notes: ["a & b"]
     })
     expect(html).toContain("<svg")
@@ -68,6 +69,8 @@ describe("demo report", () => {
     expect(html).toContain("demo &lt;run&gt;")
     expect(html).toContain("a &amp; b")
     expect(html).toContain("<title>Open</title>")
+    // The marker is drawn on both charts, at its time, with its label escaped.
+    expect(html.match(/<title>kill switch &lt;off&gt;<\/title>/g)).toHaveLength(2)
     // Self-contained: nothing fetched, nothing executed.
     expect(html).not.toMatch(/<script|<link|src=|href=|https?:\/\//i)
   })
