@@ -8,7 +8,6 @@ import {
   Effect,
   Exit,
   Fiber,
-  HashMap,
   Logger,
   LogLevel,
   Metric,
@@ -21,6 +20,7 @@ import {
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
 import * as Errors from "../src/Errors.js"
 
+import { type CapturedLog, captureLogs, withMessage } from "./support/captureLogs.js"
 // --- helpers ---------------------------------------------------------------------------
 
 let names = 0
@@ -369,14 +369,7 @@ describe("concurrency", () => {
 describe("observation", () => {
   it.scoped("every state change is published on `changes` and logged with breaker, from, to, reason", () =>
     Effect.gen(function*() {
-      const lines: Array<{ level: string; message: unknown; annotations: Record<string, unknown> }> = []
-      const capture = Logger.make(({ annotations, logLevel, message }) => {
-        lines.push({
-          level: logLevel.label,
-          message: Array.isArray(message) ? message[0] : message,
-          annotations: Object.fromEntries(HashMap.toEntries(annotations))
-        })
-      })
+      const lines: Array<CapturedLog> = []
       const program = Effect.gen(function*() {
         const breaker = yield* make({ breakDuration: "1 second", name: "observed" })
         const collected = yield* Effect.fork(Stream.runCollect(Stream.take(breaker.changes, 6)))
@@ -399,8 +392,8 @@ describe("observation", () => {
         expect(changes[0]!.breaker).toBe("observed")
         expect(changes[1]!.at).toBe(1000)
       })
-      yield* program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
-      const logged = lines.filter((l) => l.message === "circuit_breaker_state_change")
+      yield* program.pipe(Effect.provide(captureLogs(lines)))
+      const logged = withMessage(lines, "circuit_breaker_state_change")
       expect(logged.map((l) => [l.level, l.annotations.from, l.annotations.to, l.annotations.reason])).toEqual([
         ["WARN", "Closed", "Open", "ConsecutiveFailures"],
         ["INFO", "Open", "HalfOpen", "BreakElapsed"],

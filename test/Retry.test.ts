@@ -8,8 +8,6 @@ import {
   Exit,
   FastCheck,
   Fiber,
-  HashMap,
-  Logger,
   Metric,
   Option,
   Random,
@@ -21,6 +19,7 @@ import {
 } from "effect"
 import * as Errors from "../src/Errors.js"
 import * as Retry from "../src/Retry.js"
+import { type CapturedLog, captureLogs } from "./support/captureLogs.js"
 
 const unavailable = new Errors.ServiceUnavailable({ service: "inventory" })
 
@@ -51,18 +50,6 @@ const scripted = <E>(failures: ReadonlyArray<E>) =>
     effect: Effect.flatMap(Ref.getAndUpdate(calls, (n) => n + 1), (n) =>
       n < failures.length ? Effect.fail(failures[n]!) : Effect.succeed(`ok after ${n}`))
   }))
-
-/** Captures every log line with its annotations. */
-const captureLogs = Effect.map(Ref.make<Array<{ message: string; annotations: Record<string, unknown> }>>([]), (lines) => ({
-  lines,
-  logger: Logger.make(({ annotations, message }) => {
-    const entry = {
-      message: Array.isArray(message) ? message.join(" ") : String(message),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    }
-    Effect.runSync(Ref.update(lines, (all) => [...all, entry]))
-  })
-}))
 
 const counterValue = (metric: Metric.Metric.Counter<number>, operation: string, code: string) =>
   Effect.map(
@@ -198,17 +185,17 @@ describe("Retry.retry", () => {
   it.effect("a call that succeeds first time never touches the schedule, the clock or the log", () =>
     Effect.gen(function*() {
       let steps = 0
-      const { lines, logger } = yield* captureLogs
+      const lines: Array<CapturedLog> = []
       const p = Retry.policy({
         operation: "fast-path",
         idempotent: true,
         schedule: Schedule.spaced("1 second").pipe(Schedule.tapInput(() => Effect.sync(() => steps++)))
       })
       const results = yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) =>
-        Retry.retry(Effect.succeed(i), p)).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        Retry.retry(Effect.succeed(i), p)).pipe(Effect.provide(captureLogs(lines)))
       expect(results).toHaveLength(100)
       expect(steps).toBe(0)
-      expect(yield* Ref.get(lines)).toEqual([])
+      expect(lines).toEqual([])
       const { effect } = yield* scripted([unavailable])
       const fiber = yield* effect.pipe(Retry.retry(p), Effect.fork)
       yield* TestClock.adjust("1 second")
@@ -294,16 +281,15 @@ describe("Retry.retry", () => {
 
   it.effect("logs one structured line before each sleep", () =>
     Effect.gen(function*() {
-      const { lines, logger } = yield* captureLogs
+      const logged: Array<CapturedLog> = []
       const { effect } = yield* scripted([unavailable, new Errors.NetworkTimeout({ service: "inventory", timeout: Duration.seconds(5) })])
       const fiber = yield* effect.pipe(
         Retry.retry(Retry.policy({ operation: "inventory.get", idempotent: true, jitter: 0 })),
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Effect.provide(captureLogs(logged)),
         Effect.fork
       )
       yield* TestClock.adjust("1500 millis")
       yield* Fiber.join(fiber)
-      const logged = yield* Ref.get(lines)
       expect(logged.map((l) => l.annotations)).toEqual([
         { operation: "inventory.get", attempt: 1, max_attempts: 4, delay_ms: 500, error_code: "SERVICE_UNAVAILABLE", error_tag: "ServiceUnavailable" },
         { operation: "inventory.get", attempt: 2, max_attempts: 4, delay_ms: 1000, error_code: "NETWORK_TIMEOUT", error_tag: "NetworkTimeout" }
