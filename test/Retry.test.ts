@@ -8,6 +8,8 @@ import {
   Exit,
   FastCheck,
   Fiber,
+  Logger,
+  LogLevel,
   Metric,
   Option,
   Random,
@@ -19,7 +21,7 @@ import {
 } from "effect"
 import * as Errors from "../src/Errors.js"
 import * as Retry from "../src/Retry.js"
-import { type CapturedLog, captureLogs } from "./support/captureLogs.js"
+import { type CapturedLog, captureLogs, withLogs } from "./support/captureLogs.js"
 
 const unavailable = new Errors.ServiceUnavailable({ service: "inventory" })
 
@@ -306,6 +308,87 @@ describe("Retry.retry", () => {
       yield* Fiber.join(fiber)
       expect(yield* counterValue(Retry.metrics.retries, "by-code", "SERVICE_UNAVAILABLE")).toBe(2)
       expect(yield* counterValue(Retry.metrics.retries, "by-code", "NETWORK_TIMEOUT")).toBe(1)
+    }))
+})
+
+/**
+ * Runs a scripted call under a policy with every log line captured (Debug included), lets the
+ * TestClock run out every backoff, and returns the lines that are not "retrying in ..." lines:
+ * the one line that says how the call ended.
+ */
+const endOf = <E>(failures: ReadonlyArray<E>, p: Retry.RetryPolicy<"idempotent">) =>
+  Effect.gen(function*() {
+    const { calls, effect } = yield* scripted(failures)
+    const fiber = yield* effect.pipe(
+      Retry.retry(p),
+      Effect.exit,
+      withLogs,
+      Logger.withMinimumLogLevel(LogLevel.Debug),
+      Effect.fork
+    )
+    yield* TestClock.adjust("1 hour")
+    const [exit, logs] = yield* Fiber.join(fiber)
+    const ends = logs.filter((l) => !l.message.includes(": retrying in "))
+    return { exit, calls: yield* Ref.get(calls), ends: ends.map((l) => [l.level, l.message, l.annotations["reason"]]) }
+  })
+
+describe("Retry: the line that says why a call was not retried further", () => {
+  it.effect("\"attempts exhausted\" only when every attempt was used", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.exhausted", idempotent: true, maxAttempts: 3 })
+      const { calls, ends } = yield* endOf(Array.from({ length: 9 }, () => unavailable), p)
+      expect(calls).toBe(3)
+      expect(ends).toEqual([["INFO", "ends.exhausted: attempts exhausted (3 of 3), last error SERVICE_UNAVAILABLE", "exhausted"]])
+    }))
+
+  it.effect("a permanent error: a Debug line on the first attempt, an Info line when it ends a retry sequence", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.permanent", idempotent: true })
+      const first = yield* endOf([notFound], p)
+      expect(first.ends).toEqual([["DEBUG", "ends.permanent: not retried: NOT_FOUND is not transient", "not_transient"]])
+      const later = yield* endOf<Errors.Categorized>([unavailable, unavailable, notFound], p)
+      expect(later.calls).toBe(3)
+      expect(later.ends).toEqual([
+        ["INFO", "ends.permanent: retry stopped after 3 attempts: NOT_FOUND is not transient", "not_transient"]
+      ])
+    }))
+
+  it.effect("a spent budget says so, not \"attempts exhausted\"", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.makeBudget({ ratio: 0, minPerSecond: 0, capacity: 1 })
+      const p = Retry.policy({ operation: "ends.budget", idempotent: true, budget })
+      const { calls, ends } = yield* endOf([unavailable, unavailable], p)
+      expect(calls).toBe(1)
+      expect(ends).toEqual([["INFO", "ends.budget: not retried: retry budget spent, last error SERVICE_UNAVAILABLE", "budget_spent"]])
+    }))
+
+  it.effect("a Retry-After beyond maxDelay names both durations", () =>
+    Effect.gen(function*() {
+      const limited = new Errors.RateLimited({ service: "search", retryAfter: Duration.minutes(5) })
+      const p = Retry.policy({ operation: "ends.retry-after", idempotent: true, maxDelay: "30 seconds" })
+      const { ends } = yield* endOf([unavailable, limited], p)
+      expect(ends).toEqual([[
+        "INFO",
+        "ends.retry-after: retry stopped after 2 attempts: RATE_LIMITED asks to wait 5m, more than maxDelay 30s",
+        "retry_after_exceeds_max_delay"
+      ]])
+    }))
+
+  it.effect("a caller's schedule that ends before maxAttempts is not \"attempts exhausted\"", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.schedule", idempotent: true, maxAttempts: 5, schedule: Schedule.recurs(1) })
+      const { calls, ends } = yield* endOf(Array.from({ length: 9 }, () => unavailable), p)
+      expect(calls).toBe(2)
+      expect(ends).toEqual([
+        ["INFO", "ends.schedule: retry stopped after 2 attempts: the retry schedule ended, last error SERVICE_UNAVAILABLE", "schedule_done"]
+      ])
+    }))
+
+  it.effect("defects and interruptions log nothing: they were never retry candidates", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.defect", idempotent: true })
+      const [, logs] = yield* Effect.die("bug").pipe(Retry.retry(p), Effect.exit, withLogs, Logger.withMinimumLogLevel(LogLevel.Debug))
+      expect(logs).toEqual([])
     }))
 })
 
