@@ -19,8 +19,9 @@
  *
  * @since 0.1.0
  */
-import type { Context, Duration, Effect, Layer, Metric, Schedule, Scope } from "effect"
+import type { Config, ConfigError, Context, Duration, Effect, Layer, Metric, Schedule, Scope } from "effect"
 import * as internal from "./internal/circuitBreaker.js"
+import * as internalConfig from "./internal/circuitBreakerConfig.js"
 
 // --- models -------------------------------------------------------------------------
 
@@ -444,6 +445,121 @@ export const make: (options: Options) => Effect.Effect<CircuitBreaker, never, Sc
  * @category layers
  */
 export const layer: <I>(tag: Context.Tag<I, CircuitBreaker>, options: Options) => Layer.Layer<I> = internal.layer
+
+// --- config ----------------------------------------------------------------------------------
+
+/**
+ * The plain-data part of {@link Options}, as {@link config} reads it: what operators tune per
+ * environment, while `name` and `isFailure` stay in code.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const settings: CircuitBreaker.Settings = {
+ *   trip: CircuitBreaker.consecutiveFailures(5),
+ *   breakDuration: Duration.seconds(30),
+ *   halfOpenProbes: 1
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export interface Settings extends internalConfig.Settings {}
+
+/**
+ * Reads {@link Settings} from `Config` (environment variables by default). Every key is
+ * optional:
+ *
+ * | key | meaning | default |
+ * | --- | --- | --- |
+ * | `TRIP` | `consecutive`, `count` or `time` ({@link consecutiveFailures}, {@link countWindow}, {@link timeWindow}) | `consecutive` |
+ * | `FAILURE_THRESHOLD` | `consecutive`: failures in a row that open the circuit | 5 |
+ * | `WINDOW_SIZE` | `count`: calls in the window | 100 |
+ * | `WINDOW` | `time`: the window, a duration (`60 seconds`) | 60 seconds |
+ * | `BUCKETS` | `time`: steps the window slides in | 10 |
+ * | `FAILURE_RATE` | `count`/`time`: share of failures (0 to 1] that opens it | 0.5 |
+ * | `MINIMUM_CALLS` | `count`/`time`: calls before any verdict | `count`: `WINDOW_SIZE`; `time`: 10 |
+ * | `SLOW_CALL_THRESHOLD` | `count`/`time`: a call slower than this is slow | no slow-call detection |
+ * | `SLOW_CALL_RATE` | `count`/`time`: share of slow calls (0 to 1] that opens it | 1 |
+ * | `BREAK_DURATION` | how long an opening lasts | 30 seconds |
+ * | `MAX_BREAK_DURATION` | when set, consecutive openings back off exponentially from `BREAK_DURATION` up to this | none |
+ * | `HALF_OPEN_PROBES` | probe calls a half-open circuit admits | 1 |
+ *
+ * A value that does not parse or is out of range, or a key the chosen `TRIP` does not read
+ * (`WINDOW_SIZE` with `TRIP=time`), fails with a `ConfigError` naming the key: a typo crashes
+ * at startup instead of leaving a breaker with settings nobody chose. Nest it under a prefix
+ * with `Config.nested`.
+ *
+ * @example
+ * ```ts
+ * import { Config, Effect } from "effect"
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * // PAYMENTS_BREAKER_TRIP=count PAYMENTS_BREAKER_WINDOW_SIZE=50 PAYMENTS_BREAKER_BREAK_DURATION="10 seconds"
+ * const program = Effect.gen(function*() {
+ *   const settings = yield* Config.nested(CircuitBreaker.config, "PAYMENTS_BREAKER")
+ *   return yield* CircuitBreaker.make({ ...settings, name: "payments" })
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Settings> = internalConfig.config
+
+/**
+ * Options of {@link layerConfig}: what cannot come from configuration.
+ *
+ * - `name`: the breaker's name in `CircuitOpen`, logs, metrics and snapshots.
+ * - `prefix`: the keys of {@link config} are read nested under it (`PAYMENTS_BREAKER` reads
+ *   `PAYMENTS_BREAKER_TRIP` from the environment).
+ * - `isFailure` (default {@link defaultIsFailure}): which typed errors count as failures.
+ *
+ * @example
+ * ```ts
+ * import { CircuitBreaker } from "effect-resilience"
+ *
+ * const options: CircuitBreaker.LayerConfigOptions = { name: "payments", prefix: "PAYMENTS_BREAKER" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export interface LayerConfigOptions extends internalConfig.LayerConfigOptions {}
+
+/**
+ * {@link layer} with the plain-data options read from {@link config} when the layer is built;
+ * an invalid or misplaced key fails the layer with a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import { CircuitBreaker, Errors } from "effect-resilience"
+ *
+ * class PaymentsBreaker extends Context.Tag("app/PaymentsBreaker")<PaymentsBreaker, CircuitBreaker.CircuitBreaker>() {}
+ *
+ * // PAYMENTS_BREAKER_FAILURE_THRESHOLD=3, PAYMENTS_BREAKER_MAX_BREAK_DURATION="5 minutes", ...
+ * const PaymentsBreakerLive = CircuitBreaker.layerConfig(PaymentsBreaker, {
+ *   name: "payments",
+ *   prefix: "PAYMENTS_BREAKER",
+ *   isFailure: (e) => CircuitBreaker.defaultIsFailure(e) && !(e instanceof Errors.RateLimited)
+ * })
+ *
+ * const program = Effect.flatMap(PaymentsBreaker, (b) => b.protect(Effect.succeed("charged"))).pipe(
+ *   Effect.provide(PaymentsBreakerLive)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const layerConfig: <I>(
+  tag: Context.Tag<I, CircuitBreaker>,
+  options: LayerConfigOptions
+) => Layer.Layer<I, ConfigError.ConfigError> = internalConfig.layerConfig
 
 // --- metrics -----------------------------------------------------------------------------
 

@@ -24,13 +24,9 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Duration as DurationNS } from "effect"
-import { Cause, Context, Duration, Effect, LogLevel, Option, Schedule, Schema } from "effect"
-import { dual } from "effect/Function"
-import * as Errors from "./Errors.js"
+import type { Effect, LogLevel, Option, Schedule } from "effect"
 import * as internal from "./internal/pgError.js"
 import type { Condition, SqlState as SqlStateCode, SqlStateClass as SqlStateClassCode } from "./internal/sqlstate.generated.js"
-import { entries } from "./internal/sqlstate.generated.js"
 
 // --- the SQLSTATE table --------------------------------------------------------
 
@@ -127,7 +123,7 @@ export interface SqlStateInfo extends internal.SqlStateInfo {}
  * @since 0.1.0
  * @category sqlstate
  */
-export const sqlStateInfo = (sqlstate: string): SqlStateInfo | undefined => internal.table.get(sqlstate)
+export const sqlStateInfo: (sqlstate: string) => SqlStateInfo | undefined = internal.sqlStateInfo
 
 /**
  * Every entry of the generated table, in `errcodes.txt` order.
@@ -142,7 +138,7 @@ export const sqlStateInfo = (sqlstate: string): SqlStateInfo | undefined => inte
  * @since 0.1.0
  * @category sqlstate
  */
-export const sqlStates: ReadonlyArray<SqlStateInfo> = [...internal.table.values()]
+export const sqlStates: ReadonlyArray<SqlStateInfo> = internal.sqlStates
 
 /**
  * `true` for a SQLSTATE this Postgres defines.
@@ -173,8 +169,7 @@ export const isSqlState: (u: unknown) => u is SqlState = internal.isSqlState
  * @since 0.1.0
  * @category sqlstate
  */
-export const sqlStateOf = (condition: ConditionName): SqlState =>
-  Option.getOrThrow(internal.sqlStateOfCondition(condition))
+export const sqlStateOf: (condition: ConditionName) => SqlState = internal.sqlStateOf
 
 // --- the translated errors ---------------------------------------------------------
 
@@ -197,64 +192,7 @@ export const sqlStateOf = (condition: ConditionName): SqlState =>
  * @since 0.1.0
  * @category models
  */
-export type RetryAdvice = "transaction" | "transaction-once" | "backoff" | "if-idempotent" | "never"
-
-const text = Schema.optionalWith(Schema.String, { exact: true })
-
-const literals = <L extends string>(values: ReadonlyArray<L>): Schema.Schema<L> =>
-  Schema.Literal(...(values as unknown as [L, ...Array<L>]))
-
-const ConditionSchema: Schema.Schema<Condition> = literals([...new Set(entries.map(([, condition]) => condition))])
-
-/** The fields every translated error shares: what Postgres (or the client) reported. */
-const reported = {
-  /** Postgres's primary message, or the client's for connection errors. */
-  serverMessage: Schema.String,
-  detail: text,
-  hint: text,
-  where: text,
-  schema: text,
-  table: text,
-  column: text,
-  dataType: text,
-  constraint: text
-}
-
-/** `sqlstate` is the literal union of exactly the codes that translate to `tag`. */
-const fields = <S extends SqlState>(tag: internal.Tag) => ({
-  sqlstate: literals(internal.codesRoutedTo(tag)) as unknown as Schema.Schema<S>,
-  condition: ConditionSchema,
-  ...reported
-})
-
-/** Key columns and value parsed from pg's detail ("Key (email)=(a@b) already exists."). */
-const keyFields = {
-  columns: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
-  key: text
-}
-
-const retryAfterField = { retryAfter: Schema.optionalWith(Errors.Millis, { exact: true }) }
-
-interface Reported {
-  readonly sqlstate?: string | undefined
-  readonly condition?: string | undefined
-  readonly serverMessage: string
-  readonly detail?: string | undefined
-  readonly table?: string | undefined
-  readonly column?: string | undefined
-  readonly constraint?: string | undefined
-}
-
-/** The developer message: condition, SQLSTATE, where it happened, and what Postgres said. */
-const developerMessage = (e: Reported): string => {
-  const head = e.sqlstate === undefined ? "database error" : `${e.condition ?? "unknown"} (${e.sqlstate})`
-  const place = [
-    e.table === undefined ? "" : ` table "${e.table}"`,
-    e.column === undefined ? "" : ` column "${e.column}"`,
-    e.constraint === undefined ? "" : ` constraint "${e.constraint}"`
-  ].join("")
-  return `${head}${place === "" ? "" : ` on${place}`}: ${e.serverMessage}${e.detail === undefined ? "" : ` (${e.detail})`}`
-}
+export type RetryAdvice = internal.RetryAdvice
 
 /**
  * A unique constraint was violated (23505): the row already exists. Permanent, 409.
@@ -269,14 +207,13 @@ const developerMessage = (e: Reported): string => {
  * @since 0.1.0
  * @category errors
  */
-export class UniqueViolation extends Errors.Permanent<UniqueViolation>()("UniqueViolation", {
-  ...fields<"23505">("UniqueViolation"),
-  ...keyFields
-}, { code: "DB_UNIQUE_VIOLATION", status: 409, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const UniqueViolation: typeof internal.UniqueViolation = internal.UniqueViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UniqueViolation = internal.UniqueViolation
 
 /**
  * A foreign key was violated (23503): the referenced row does not exist, or is still referenced.
@@ -292,15 +229,13 @@ export class UniqueViolation extends Errors.Permanent<UniqueViolation>()("Unique
  * @since 0.1.0
  * @category errors
  */
-export class ForeignKeyViolation extends Errors.Permanent<ForeignKeyViolation>()("ForeignKeyViolation", {
-  ...fields<"23503">("ForeignKeyViolation"),
-  ...keyFields,
-  referencedTable: text
-}, { code: "DB_FOREIGN_KEY_VIOLATION", status: 422, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const ForeignKeyViolation: typeof internal.ForeignKeyViolation = internal.ForeignKeyViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ForeignKeyViolation = internal.ForeignKeyViolation
 
 /**
  * A CHECK constraint rejected the row (23514). Permanent, 422.
@@ -315,13 +250,13 @@ export class ForeignKeyViolation extends Errors.Permanent<ForeignKeyViolation>()
  * @since 0.1.0
  * @category errors
  */
-export class CheckViolation extends Errors.Permanent<CheckViolation>()("CheckViolation", {
-  ...fields<"23514">("CheckViolation")
-}, { code: "DB_CHECK_VIOLATION", status: 422, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const CheckViolation: typeof internal.CheckViolation = internal.CheckViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type CheckViolation = internal.CheckViolation
 
 /**
  * A NOT NULL column got a null (23502); `column` names it. Permanent, 422.
@@ -336,13 +271,13 @@ export class CheckViolation extends Errors.Permanent<CheckViolation>()("CheckVio
  * @since 0.1.0
  * @category errors
  */
-export class NotNullViolation extends Errors.Permanent<NotNullViolation>()("NotNullViolation", {
-  ...fields<"23502">("NotNullViolation")
-}, { code: "DB_NOT_NULL_VIOLATION", status: 422, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const NotNullViolation: typeof internal.NotNullViolation = internal.NotNullViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type NotNullViolation = internal.NotNullViolation
 
 /**
  * An exclusion constraint found an overlapping row (23P01), e.g. a double booking. Permanent, 409.
@@ -357,14 +292,13 @@ export class NotNullViolation extends Errors.Permanent<NotNullViolation>()("NotN
  * @since 0.1.0
  * @category errors
  */
-export class ExclusionViolation extends Errors.Permanent<ExclusionViolation>()("ExclusionViolation", {
-  ...fields<"23P01">("ExclusionViolation"),
-  ...keyFields
-}, { code: "DB_EXCLUSION_VIOLATION", status: 409, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const ExclusionViolation: typeof internal.ExclusionViolation = internal.ExclusionViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ExclusionViolation = internal.ExclusionViolation
 
 /**
  * Any other integrity violation of class 23 (23000, 23001 restrict_violation). Permanent, 409.
@@ -379,13 +313,13 @@ export class ExclusionViolation extends Errors.Permanent<ExclusionViolation>()("
  * @since 0.1.0
  * @category errors
  */
-export class IntegrityViolation extends Errors.Permanent<IntegrityViolation>()("IntegrityViolation", {
-  ...fields<SqlStateIn<"23">>("IntegrityViolation")
-}, { code: "DB_INTEGRITY_VIOLATION", status: 409, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const IntegrityViolation: typeof internal.IntegrityViolation = internal.IntegrityViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type IntegrityViolation = internal.IntegrityViolation
 
 /**
  * Class 22: the data was wrong (22P02 invalid text representation, 22012 division by zero,
@@ -401,13 +335,13 @@ export class IntegrityViolation extends Errors.Permanent<IntegrityViolation>()("
  * @since 0.1.0
  * @category errors
  */
-export class DataException extends Errors.Permanent<DataException>()("DataException", {
-  ...fields<SqlStateIn<"22">>("DataException")
-}, { code: "DB_DATA_EXCEPTION", status: 422, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const DataException: typeof internal.DataException = internal.DataException
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type DataException = internal.DataException
 
 /**
  * Class 42 (syntax error or access rule violation): 42601 and every 42xxx not more specific.
@@ -423,13 +357,13 @@ export class DataException extends Errors.Permanent<DataException>()("DataExcept
  * @since 0.1.0
  * @category errors
  */
-export class SyntaxError extends Errors.Permanent<SyntaxError>()("SyntaxError", {
-  ...fields<SqlStateIn<"42">>("SyntaxError")
-}, { code: "DB_SYNTAX_ERROR", status: 500, severity: "unexpected", message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const SyntaxError: typeof internal.SyntaxError = internal.SyntaxError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SyntaxError = internal.SyntaxError
 
 /**
  * The query names something that does not exist (42P01 undefined_table, 42703 undefined_column,
@@ -446,13 +380,13 @@ export class SyntaxError extends Errors.Permanent<SyntaxError>()("SyntaxError", 
  * @since 0.1.0
  * @category errors
  */
-export class UndefinedObject extends Errors.Permanent<UndefinedObject>()("UndefinedObject", {
-  ...fields<SqlState>("UndefinedObject")
-}, { code: "DB_UNDEFINED_OBJECT", status: 500, severity: "unexpected", message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const UndefinedObject: typeof internal.UndefinedObject = internal.UndefinedObject
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UndefinedObject = internal.UndefinedObject
 
 /**
  * The role lacks a privilege (42501), or row-level security refused the row. Permanent, 500:
@@ -468,13 +402,13 @@ export class UndefinedObject extends Errors.Permanent<UndefinedObject>()("Undefi
  * @since 0.1.0
  * @category errors
  */
-export class InsufficientPrivilege extends Errors.Permanent<InsufficientPrivilege>()("InsufficientPrivilege", {
-  ...fields<"42501">("InsufficientPrivilege")
-}, { code: "DB_INSUFFICIENT_PRIVILEGE", status: 500, severity: "unexpected", message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const InsufficientPrivilege: typeof internal.InsufficientPrivilege = internal.InsufficientPrivilege
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InsufficientPrivilege = internal.InsufficientPrivilege
 
 /**
  * Serializable isolation could not order this transaction (40001). Transient, 503 once retries
@@ -490,13 +424,13 @@ export class InsufficientPrivilege extends Errors.Permanent<InsufficientPrivileg
  * @since 0.1.0
  * @category errors
  */
-export class SerializationFailure extends Errors.Transient<SerializationFailure>()("SerializationFailure", {
-  ...fields<"40001">("SerializationFailure")
-}, { code: "DB_SERIALIZATION_FAILURE", status: 503, message: developerMessage }) {
-  get retry(): "transaction" {
-    return "transaction"
-  }
-}
+export const SerializationFailure: typeof internal.SerializationFailure = internal.SerializationFailure
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SerializationFailure = internal.SerializationFailure
 
 /**
  * Postgres broke a deadlock by aborting this transaction (40P01). Transient, 503; re-run the
@@ -512,13 +446,13 @@ export class SerializationFailure extends Errors.Transient<SerializationFailure>
  * @since 0.1.0
  * @category errors
  */
-export class Deadlock extends Errors.Transient<Deadlock>()("Deadlock", {
-  ...fields<"40P01">("Deadlock")
-}, { code: "DB_DEADLOCK", status: 503, message: developerMessage }) {
-  get retry(): "transaction-once" {
-    return "transaction-once"
-  }
-}
+export const Deadlock: typeof internal.Deadlock = internal.Deadlock
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type Deadlock = internal.Deadlock
 
 /**
  * The connection was lost while committing (08007) or a statement's completion is unknown
@@ -534,15 +468,13 @@ export class Deadlock extends Errors.Transient<Deadlock>()("Deadlock", {
  * @since 0.1.0
  * @category errors
  */
-export class TransactionOutcomeUnknown
-  extends Errors.Transient<TransactionOutcomeUnknown>()("TransactionOutcomeUnknown", {
-    ...fields<"40003" | "08007">("TransactionOutcomeUnknown")
-  }, { code: "DB_OUTCOME_UNKNOWN", status: 503, message: developerMessage })
-{
-  get retry(): "if-idempotent" {
-    return "if-idempotent"
-  }
-}
+export const TransactionOutcomeUnknown: typeof internal.TransactionOutcomeUnknown = internal.TransactionOutcomeUnknown
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type TransactionOutcomeUnknown = internal.TransactionOutcomeUnknown
 
 /**
  * `lock_timeout` expired waiting for a row or table lock (55P03): another transaction holds it.
@@ -558,13 +490,13 @@ export class TransactionOutcomeUnknown
  * @since 0.1.0
  * @category errors
  */
-export class LockTimeout extends Errors.Transient<LockTimeout>()("LockTimeout", {
-  ...fields<"55P03">("LockTimeout")
-}, { code: "DB_LOCK_TIMEOUT", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const LockTimeout: typeof internal.LockTimeout = internal.LockTimeout
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type LockTimeout = internal.LockTimeout
 
 /**
  * Class 55 besides lock timeouts (55006 object_in_use, 55000 object_not_in_prerequisite_state
@@ -580,13 +512,13 @@ export class LockTimeout extends Errors.Transient<LockTimeout>()("LockTimeout", 
  * @since 0.1.0
  * @category errors
  */
-export class ObjectInUse extends Errors.Transient<ObjectInUse>()("ObjectInUse", {
-  ...fields<SqlStateIn<"55">>("ObjectInUse")
-}, { code: "DB_OBJECT_IN_USE", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const ObjectInUse: typeof internal.ObjectInUse = internal.ObjectInUse
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ObjectInUse = internal.ObjectInUse
 
 /**
  * The connection could not be made or was lost: class 08 from the server, or a code-less client
@@ -604,15 +536,13 @@ export class ObjectInUse extends Errors.Transient<ObjectInUse>()("ObjectInUse", 
  * @since 0.1.0
  * @category errors
  */
-export class ConnectionFailure extends Errors.Transient<ConnectionFailure>()("ConnectionFailure", {
-  ...fields<SqlStateIn<"08">>("ConnectionFailure"),
-  origin: Schema.Literal("server", "client"),
-  errno: text
-}, { code: "DB_CONNECTION_FAILURE", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const ConnectionFailure: typeof internal.ConnectionFailure = internal.ConnectionFailure
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ConnectionFailure = internal.ConnectionFailure
 
 /**
  * No connection to be had: the server refused with 53300 (max_connections or a role or database
@@ -629,15 +559,13 @@ export class ConnectionFailure extends Errors.Transient<ConnectionFailure>()("Co
  * @since 0.1.0
  * @category errors
  */
-export class TooManyConnections extends Errors.Transient<TooManyConnections>()("TooManyConnections", {
-  ...fields<"53300">("TooManyConnections"),
-  origin: Schema.Literal("server", "pool"),
-  ...retryAfterField
-}, { code: "DB_TOO_MANY_CONNECTIONS", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const TooManyConnections: typeof internal.TooManyConnections = internal.TooManyConnections
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type TooManyConnections = internal.TooManyConnections
 
 /**
  * The server ran out of memory for this query (53200). Transient, 503 with `retryAfter`.
@@ -652,14 +580,13 @@ export class TooManyConnections extends Errors.Transient<TooManyConnections>()("
  * @since 0.1.0
  * @category errors
  */
-export class OutOfMemory extends Errors.Transient<OutOfMemory>()("OutOfMemory", {
-  ...fields<"53200">("OutOfMemory"),
-  ...retryAfterField
-}, { code: "DB_OUT_OF_MEMORY", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const OutOfMemory: typeof internal.OutOfMemory = internal.OutOfMemory
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type OutOfMemory = internal.OutOfMemory
 
 /**
  * Other resource limits of class 53 (53000, 53400 configuration_limit_exceeded). Transient, 503
@@ -675,14 +602,13 @@ export class OutOfMemory extends Errors.Transient<OutOfMemory>()("OutOfMemory", 
  * @since 0.1.0
  * @category errors
  */
-export class InsufficientResources extends Errors.Transient<InsufficientResources>()("InsufficientResources", {
-  ...fields<SqlStateIn<"53">>("InsufficientResources"),
-  ...retryAfterField
-}, { code: "DB_INSUFFICIENT_RESOURCES", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const InsufficientResources: typeof internal.InsufficientResources = internal.InsufficientResources
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InsufficientResources = internal.InsufficientResources
 
 /**
  * The server ended the session: 57P01 admin shutdown or `pg_terminate_backend`, 57P02 crash,
@@ -698,13 +624,13 @@ export class InsufficientResources extends Errors.Transient<InsufficientResource
  * @since 0.1.0
  * @category errors
  */
-export class AdminShutdown extends Errors.Transient<AdminShutdown>()("AdminShutdown", {
-  ...fields<"57P01" | "57P02" | "57P03" | "57P05">("AdminShutdown")
-}, { code: "DB_ADMIN_SHUTDOWN", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const AdminShutdown: typeof internal.AdminShutdown = internal.AdminShutdown
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type AdminShutdown = internal.AdminShutdown
 
 /**
  * An operating-system error on the server (58000 system_error, 58030 io_error). Transient, 503.
@@ -719,13 +645,13 @@ export class AdminShutdown extends Errors.Transient<AdminShutdown>()("AdminShutd
  * @since 0.1.0
  * @category errors
  */
-export class SystemError extends Errors.Transient<SystemError>()("SystemError", {
-  ...fields<"58000" | "58030">("SystemError")
-}, { code: "DB_SYSTEM_ERROR", status: 503, message: developerMessage }) {
-  get retry(): "backoff" {
-    return "backoff"
-  }
-}
+export const SystemError: typeof internal.SystemError = internal.SystemError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type SystemError = internal.SystemError
 
 /**
  * The statement was cancelled (57014): `statement_timeout`, or `pg_cancel_backend`.
@@ -742,13 +668,13 @@ export class SystemError extends Errors.Transient<SystemError>()("SystemError", 
  * @since 0.1.0
  * @category errors
  */
-export class StatementTimeout extends Errors.Transient<StatementTimeout>()("StatementTimeout", {
-  ...fields<"57014">("StatementTimeout")
-}, { code: "DB_STATEMENT_TIMEOUT", status: 504, message: developerMessage }) {
-  get retry(): "if-idempotent" {
-    return "if-idempotent"
-  }
-}
+export const StatementTimeout: typeof internal.StatementTimeout = internal.StatementTimeout
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type StatementTimeout = internal.StatementTimeout
 
 /**
  * The server's disk is full (53100). Fatal, 503: nothing the application does helps.
@@ -763,13 +689,13 @@ export class StatementTimeout extends Errors.Transient<StatementTimeout>()("Stat
  * @since 0.1.0
  * @category errors
  */
-export class DiskFull extends Errors.Fatal<DiskFull>()("DiskFull", {
-  ...fields<"53100">("DiskFull")
-}, { code: "DB_DISK_FULL", status: 503, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const DiskFull: typeof internal.DiskFull = internal.DiskFull
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type DiskFull = internal.DiskFull
 
 /**
  * Class 28: the database refused the credentials (28P01 invalid_password ...). Fatal
@@ -786,13 +712,13 @@ export class DiskFull extends Errors.Fatal<DiskFull>()("DiskFull", {
  * @since 0.1.0
  * @category errors
  */
-export class InvalidAuthorization extends Errors.Fatal<InvalidAuthorization>()("InvalidAuthorization", {
-  ...fields<SqlStateIn<"28">>("InvalidAuthorization")
-}, { code: "DB_AUTHENTICATION_FAILED", status: 500, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const InvalidAuthorization: typeof internal.InvalidAuthorization = internal.InvalidAuthorization
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InvalidAuthorization = internal.InvalidAuthorization
 
 /**
  * The database named in the connection does not exist (3D000). Fatal (configuration), 500.
@@ -807,13 +733,13 @@ export class InvalidAuthorization extends Errors.Fatal<InvalidAuthorization>()("
  * @since 0.1.0
  * @category errors
  */
-export class UnknownDatabase extends Errors.Fatal<UnknownDatabase>()("UnknownDatabase", {
-  ...fields<"3D000">("UnknownDatabase")
-}, { code: "DB_UNKNOWN_DATABASE", status: 500, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const UnknownDatabase: typeof internal.UnknownDatabase = internal.UnknownDatabase
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UnknownDatabase = internal.UnknownDatabase
 
 /**
  * Client and server disagree on the wire protocol (08P01). Fatal, 500.
@@ -828,13 +754,13 @@ export class UnknownDatabase extends Errors.Fatal<UnknownDatabase>()("UnknownDat
  * @since 0.1.0
  * @category errors
  */
-export class ProtocolViolation extends Errors.Fatal<ProtocolViolation>()("ProtocolViolation", {
-  ...fields<"08P01">("ProtocolViolation")
-}, { code: "DB_PROTOCOL_VIOLATION", status: 500, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const ProtocolViolation: typeof internal.ProtocolViolation = internal.ProtocolViolation
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type ProtocolViolation = internal.ProtocolViolation
 
 /**
  * Postgres found corrupt data or a corrupt index (XX001, XX002). Fatal, 500: stop and page.
@@ -849,13 +775,13 @@ export class ProtocolViolation extends Errors.Fatal<ProtocolViolation>()("Protoc
  * @since 0.1.0
  * @category errors
  */
-export class DataCorrupted extends Errors.Fatal<DataCorrupted>()("DataCorrupted", {
-  ...fields<"XX001" | "XX002">("DataCorrupted")
-}, { code: "DB_DATA_CORRUPTED", status: 500, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const DataCorrupted: typeof internal.DataCorrupted = internal.DataCorrupted
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type DataCorrupted = internal.DataCorrupted
 
 /**
  * An internal error of the server (XX000). Fatal, 500.
@@ -870,13 +796,13 @@ export class DataCorrupted extends Errors.Fatal<DataCorrupted>()("DataCorrupted"
  * @since 0.1.0
  * @category errors
  */
-export class InternalError extends Errors.Fatal<InternalError>()("InternalError", {
-  ...fields<SqlStateIn<"XX">>("InternalError")
-}, { code: "DB_INTERNAL_ERROR", status: 500, message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const InternalError: typeof internal.InternalError = internal.InternalError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type InternalError = internal.InternalError
 
 /**
  * Everything else: a SQLSTATE without a more specific tag (25P02 in_failed_sql_transaction,
@@ -894,15 +820,13 @@ export class InternalError extends Errors.Fatal<InternalError>()("InternalError"
  * @since 0.1.0
  * @category errors
  */
-export class UnknownSqlError extends Errors.Permanent<UnknownSqlError>()("UnknownSqlError", {
-  sqlstate: text,
-  condition: text,
-  ...reported
-}, { code: "DB_UNKNOWN_ERROR", status: 500, severity: "unexpected", message: developerMessage }) {
-  get retry(): "never" {
-    return "never"
-  }
-}
+export const UnknownSqlError: typeof internal.UnknownSqlError = internal.UnknownSqlError
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export type UnknownSqlError = internal.UnknownSqlError
 
 /**
  * Every translated database error, as a Schema: decode a JSON dead letter or log line back into
@@ -919,37 +843,7 @@ export class UnknownSqlError extends Errors.Permanent<UnknownSqlError>()("Unknow
  * @since 0.1.0
  * @category errors
  */
-export const PgError = Schema.Union(
-  UniqueViolation,
-  ForeignKeyViolation,
-  CheckViolation,
-  NotNullViolation,
-  ExclusionViolation,
-  IntegrityViolation,
-  DataException,
-  SyntaxError,
-  UndefinedObject,
-  InsufficientPrivilege,
-  SerializationFailure,
-  Deadlock,
-  TransactionOutcomeUnknown,
-  LockTimeout,
-  ObjectInUse,
-  ConnectionFailure,
-  TooManyConnections,
-  OutOfMemory,
-  InsufficientResources,
-  AdminShutdown,
-  SystemError,
-  StatementTimeout,
-  DiskFull,
-  InvalidAuthorization,
-  UnknownDatabase,
-  ProtocolViolation,
-  DataCorrupted,
-  InternalError,
-  UnknownSqlError
-)
+export const PgError: typeof internal.PgError = internal.PgError
 
 /**
  * The union of every translated database error.
@@ -974,40 +868,6 @@ export type PgError = typeof PgError.Type
  */
 export type Tag = PgError["_tag"]
 
-type AnyClass = new(props: any, disableValidation?: boolean) => PgError
-
-const classes: { readonly [K in Tag]: AnyClass } = {
-  UniqueViolation,
-  ForeignKeyViolation,
-  CheckViolation,
-  NotNullViolation,
-  ExclusionViolation,
-  IntegrityViolation,
-  DataException,
-  SyntaxError,
-  UndefinedObject,
-  InsufficientPrivilege,
-  SerializationFailure,
-  Deadlock,
-  TransactionOutcomeUnknown,
-  LockTimeout,
-  ObjectInUse,
-  ConnectionFailure,
-  TooManyConnections,
-  OutOfMemory,
-  InsufficientResources,
-  AdminShutdown,
-  SystemError,
-  StatementTimeout,
-  DiskFull,
-  InvalidAuthorization,
-  UnknownDatabase,
-  ProtocolViolation,
-  DataCorrupted,
-  InternalError,
-  UnknownSqlError
-}
-
 /**
  * `true` for any translated database error.
  *
@@ -1021,8 +881,7 @@ const classes: { readonly [K in Tag]: AnyClass } = {
  * @since 0.1.0
  * @category guards
  */
-export const isPgError = (u: unknown): u is PgError =>
-  Errors.isCategorized(u) && Object.hasOwn(classes, u._tag) && u instanceof classes[u._tag as Tag]
+export const isPgError: (u: unknown) => u is PgError = internal.isPgError
 
 // --- translation ------------------------------------------------------------------
 
@@ -1040,48 +899,7 @@ export const isPgError = (u: unknown): u is PgError =>
  * @since 0.1.0
  * @category models
  */
-export interface TranslateOptions {
-  /** The `retryAfter` of TooManyConnections, OutOfMemory and InsufficientResources (default 1 s). */
-  readonly retryAfter?: DurationNS.DurationInput | undefined
-}
-
-const defaultRetryAfter = Duration.seconds(1)
-
-const withRetryAfter = new Set<Tag>(["TooManyConnections", "OutOfMemory", "InsufficientResources"])
-const withKey = new Set<Tag>(["UniqueViolation", "ForeignKeyViolation", "ExclusionViolation"])
-
-const build = (raw: internal.Raw, options?: TranslateOptions): PgError => {
-  const tag: Tag = raw.sqlstate === undefined ? "UnknownSqlError" : internal.routeOf(raw.sqlstate)
-  const props: Record<string, unknown> = { serverMessage: raw.serverMessage }
-  if (raw.sqlstate !== undefined) {
-    props["sqlstate"] = raw.sqlstate
-    const condition = internal.table.get(raw.sqlstate)?.condition
-    if (condition !== undefined) props["condition"] = condition
-  }
-  for (const key of ["detail", "hint", "where", "schema", "table", "column", "dataType", "constraint"] as const) {
-    if (raw[key] !== undefined) props[key] = raw[key]
-  }
-  if (withKey.has(tag)) {
-    const parsed = internal.parseKeyDetail(raw.detail)
-    if (parsed !== undefined) {
-      props["columns"] = parsed.columns
-      props["key"] = parsed.key
-      if (tag === "ForeignKeyViolation" && parsed.referencedTable !== undefined) {
-        props["referencedTable"] = parsed.referencedTable
-      }
-    }
-  }
-  if (withRetryAfter.has(tag)) {
-    props["retryAfter"] = options?.retryAfter === undefined ? defaultRetryAfter : Duration.decode(options.retryAfter)
-  }
-  if (tag === "ConnectionFailure" || tag === "TooManyConnections") props["origin"] = raw.origin
-  if (tag === "ConnectionFailure" && raw.errno !== undefined) props["errno"] = raw.errno
-  // Fields come from the generated table and pg's own strings: validation would only cost time.
-  const error = new classes[tag](props, true)
-  // The SqlError stays reachable for stack traces, but is not part of the encoded error.
-  Object.defineProperty(error, "cause", { value: raw.cause, enumerable: false, configurable: true, writable: true })
-  return error
-}
+export interface TranslateOptions extends internal.TranslateOptions {}
 
 /**
  * Translates anything that carries a database failure: a `SqlError`, pg's `DatabaseError`, a
@@ -1112,10 +930,7 @@ const build = (raw: internal.Raw, options?: TranslateOptions): PgError => {
  * @since 0.1.0
  * @category translation
  */
-export const translate = (u: unknown, options?: TranslateOptions): Option.Option<PgError> => {
-  if (isPgError(u)) return Option.some(u)
-  return Option.map(internal.extract(u), (raw) => build(raw, options))
-}
+export const translate: (u: unknown, options?: TranslateOptions) => Option.Option<PgError> = internal.translate
 
 /**
  * The SQLSTATE behind anything {@link translate} understands.
@@ -1130,21 +945,7 @@ export const translate = (u: unknown, options?: TranslateOptions): Option.Option
  * @since 0.1.0
  * @category translation
  */
-export const sqlstateOf = (u: unknown): Option.Option<string> =>
-  Option.flatMap(translate(u), (e) => Option.fromNullable(e.sqlstate))
-
-const translateCause = <E>(cause: Cause.Cause<E>, options?: TranslateOptions): Cause.Cause<Exclude<E, SqlError> | PgError> =>
-  Cause.match(cause, {
-    onEmpty: Cause.empty as Cause.Cause<Exclude<E, SqlError> | PgError>,
-    onFail: (e) => Cause.fail(internal.isSqlError(e) ? build(Option.getOrThrow(internal.extract(e)), options) : e as Exclude<E, SqlError>),
-    onDie: (defect) =>
-      internal.isSqlError(defect) || internal.isDatabaseError(defect)
-        ? Cause.fail(build(Option.getOrThrow(internal.extract(defect)), options))
-        : Cause.die(defect),
-    onInterrupt: (fiberId) => Cause.interrupt(fiberId),
-    onSequential: (left, right) => Cause.sequential(left, right),
-    onParallel: (left, right) => Cause.parallel(left, right)
-  })
+export const sqlstateOf: (u: unknown) => Option.Option<string> = internal.sqlstateOf
 
 /**
  * Maps the error channel of any `@effect/sql` effect to the translated union: every `SqlError`
@@ -1171,8 +972,9 @@ const translateCause = <E>(cause: Cause.Cause<E>, options?: TranslateOptions): C
  * @since 0.1.0
  * @category combinators
  */
-export const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
-  Effect.mapErrorCause(self, (cause) => translateCause(cause))
+export const mapErrors: <A, E, R>(
+  self: Effect.Effect<A, E, R>
+) => Effect.Effect<A, Exclude<E, SqlError> | PgError, R> = internal.mapErrors
 
 /**
  * {@link mapErrors} with options (the `retryAfter` of the 53xxx errors).
@@ -1191,9 +993,10 @@ export const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<
  * @since 0.1.0
  * @category combinators
  */
-export const mapErrorsWith = (options: TranslateOptions) =>
-<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
-  Effect.mapErrorCause(self, (cause) => translateCause(cause, options))
+export const mapErrorsWith: (
+  options: TranslateOptions
+) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =
+  internal.mapErrorsWith
 
 // --- transactions ------------------------------------------------------------------
 
@@ -1212,11 +1015,7 @@ export const mapErrorsWith = (options: TranslateOptions) =>
  * @since 0.1.0
  * @category transactions
  */
-export const defaultTransactionSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(1))),
-  Schedule.intersect(Schedule.recurs(5))
-)
+export const defaultTransactionSchedule: Schedule.Schedule<unknown, unknown> = internal.defaultTransactionSchedule
 
 /**
  * Options of {@link transaction}.
@@ -1232,22 +1031,7 @@ export const defaultTransactionSchedule: Schedule.Schedule<unknown, unknown> = S
  * @since 0.1.0
  * @category transactions
  */
-export interface TransactionOptions extends TranslateOptions {
-  /** Delays and bound for re-runs (default {@link defaultTransactionSchedule}); it sees the PgError. */
-  readonly schedule?: Schedule.Schedule<unknown, PgError> | undefined
-  /** How many times a deadlock re-runs the transaction (default 1, as the seed says). */
-  readonly deadlockRetries?: number | undefined
-}
-
-// @effect/sql is an optional peer: the tags are looked up by their keys, so importing this module
-// (for `translate`, at a boundary that never touches a database) does not need it installed.
-const SqlClientTag = Context.GenericTag<SqlClient.SqlClient>("@effect/sql/SqlClient")
-const TransactionConnectionTag = Context.GenericTag<SqlClient.TransactionConnection, unknown>(
-  "@effect/sql/SqlClient/TransactionConnection"
-)
-
-const retryable = (e: PgError, deadlocks: number, deadlockRetries: number): boolean =>
-  e._tag === "SerializationFailure" || (e._tag === "Deadlock" && deadlocks <= deadlockRetries)
+export interface TransactionOptions extends internal.TransactionOptions {}
 
 /**
  * Runs an effect in a transaction and re-runs the whole transaction (BEGIN to COMMIT, not the
@@ -1289,40 +1073,9 @@ export const transaction: {
     self: Effect.Effect<A, E, R>,
     options?: TransactionOptions
   ): Effect.Effect<A, Exclude<E, SqlError> | PgError, R | SqlClient.SqlClient>
-} = dual(
-  (args) => Effect.isEffect(args[0]),
-  <A, E, R>(self: Effect.Effect<A, E, R>, options: TransactionOptions = {}) =>
-    Effect.flatMap(SqlClientTag, (sql) => {
-      const once = mapErrorsWith(options)(sql.withTransaction(self))
-      return Effect.flatMap(Effect.serviceOption(TransactionConnectionTag), (outer) => {
-        if (Option.isSome(outer)) return once
-        const deadlockRetries = options.deadlockRetries ?? 1
-        // A driver rather than Effect.retry: the schedule only ever sees retryable PgErrors.
-        return Effect.flatMap(Schedule.driver(options.schedule ?? defaultTransactionSchedule), (driver) => {
-          let deadlocks = 0
-          const attempt: Effect.Effect<A, Exclude<E, SqlError> | PgError, R> = Effect.catchAll(once, (e) => {
-            if (!isPgError(e)) return Effect.fail(e)
-            if (e._tag === "Deadlock") deadlocks++
-            if (!retryable(e, deadlocks, deadlockRetries)) return Effect.fail(e)
-            return Effect.matchEffect(driver.next(e), {
-              onFailure: () => Effect.fail(e),
-              onSuccess: () =>
-                Effect.logWarning("re-running transaction").pipe(
-                  Effect.annotateLogs(logAnnotations(e)),
-                  Effect.zipRight(attempt)
-                )
-            })
-          })
-          return attempt
-        })
-      })
-    })
-)
+} = internal.transaction
 
 // --- messages ------------------------------------------------------------------------
-
-const tryLater = "Please try again later."
-const internalProblem = "An internal error occurred. It has been logged; please contact support if it persists."
 
 /**
  * Safe messages for end users, one per tag: no table names, no key values, no SQL. Seed 003's
@@ -1338,38 +1091,7 @@ const internalProblem = "An internal error occurred. It has been logged; please 
  * @since 0.1.0
  * @category messages
  */
-export const userMessages: { readonly [K in Tag]: string } = {
-  UniqueViolation: "This record already exists.",
-  ForeignKeyViolation: "This refers to a record that does not exist, or the record is still in use.",
-  CheckViolation: "Some of the values are not valid.",
-  NotNullViolation: "A required value is missing.",
-  ExclusionViolation: "This conflicts with an existing record.",
-  IntegrityViolation: "This conflicts with existing data.",
-  DataException: "Some of the values are not valid.",
-  SyntaxError: internalProblem,
-  UndefinedObject: internalProblem,
-  InsufficientPrivilege: internalProblem,
-  SerializationFailure: `Another database transaction changed the same data. ${tryLater}`,
-  Deadlock: `Another database transaction is in progress. ${tryLater}`,
-  TransactionOutcomeUnknown:
-    "The connection to the database was lost before the change was confirmed. Check whether it was saved before trying again.",
-  LockTimeout: `Another database transaction is in progress. ${tryLater}`,
-  ObjectInUse: `The data is in use by another operation. ${tryLater}`,
-  ConnectionFailure: `The database is temporarily unavailable. ${tryLater}`,
-  TooManyConnections: `The database is overloaded. ${tryLater}`,
-  OutOfMemory: `The database is overloaded. ${tryLater}`,
-  InsufficientResources: `The database is overloaded. ${tryLater}`,
-  AdminShutdown: `The database is temporarily unavailable. ${tryLater}`,
-  SystemError: `The database is temporarily unavailable. ${tryLater}`,
-  StatementTimeout: `Database query took too long. This might happen if the system is overloaded. ${tryLater}`,
-  DiskFull: `The database cannot store more data right now. ${tryLater}`,
-  InvalidAuthorization: internalProblem,
-  UnknownDatabase: internalProblem,
-  ProtocolViolation: internalProblem,
-  DataCorrupted: internalProblem,
-  InternalError: internalProblem,
-  UnknownSqlError: internalProblem
-}
+export const userMessages: { readonly [K in Tag]: string } = internal.userMessages
 
 /**
  * The safe end-user message of a translated error, from {@link userMessages} or your overrides.
@@ -1387,19 +1109,7 @@ export const userMessages: { readonly [K in Tag]: string } = {
  * @since 0.1.0
  * @category messages
  */
-export const userMessage = (error: PgError, overrides?: Partial<Record<Tag, string>>): string =>
-  overrides?.[error._tag] ?? userMessages[error._tag]
-
-// Every translated error answers `userMessage`, which `Problem` and `Translate` prefer over the
-// developer message: a 409 must say "This record already exists.", not name the constraint and
-// echo the duplicate key.
-for (const [tag, cls] of Object.entries(classes)) {
-  Object.defineProperty(cls.prototype, "userMessage", {
-    get: () => userMessages[tag as Tag],
-    enumerable: false,
-    configurable: true
-  })
-}
+export const userMessage: (error: PgError, overrides?: Partial<Record<Tag, string>>) => string = internal.userMessage
 
 // --- classification without an error ------------------------------------------------
 
@@ -1418,17 +1128,7 @@ for (const [tag, cls] of Object.entries(classes)) {
  * @since 0.1.0
  * @category classification
  */
-export interface Classification {
-  readonly sqlstate: string
-  readonly condition: ConditionName | undefined
-  readonly className: string | undefined
-  readonly tag: Tag
-  readonly category: Errors.Category
-  readonly code: string
-  readonly status: number
-  readonly retry: RetryAdvice
-  readonly userMessage: string
-}
+export interface Classification extends internal.Classification {}
 
 /**
  * Classifies a SQLSTATE: tag, category, error code, HTTP status, retry advice and user message.
@@ -1445,23 +1145,7 @@ export interface Classification {
  * @since 0.1.0
  * @category classification
  */
-export const classify = (sqlstate: string): Classification => {
-  const tag = internal.routeOf(sqlstate)
-  const prototype = classes[tag].prototype as PgError
-  const meta = Errors.metaOf(prototype)!
-  const info = internal.table.get(sqlstate)
-  return {
-    sqlstate,
-    condition: info?.condition,
-    className: info?.className,
-    tag,
-    category: meta.category,
-    code: meta.code,
-    status: Errors.statusOf(prototype),
-    retry: prototype.retry,
-    userMessage: userMessages[tag]
-  }
-}
+export const classify: (sqlstate: string) => Classification = internal.classify
 
 // --- logging -----------------------------------------------------------------------------
 
@@ -1482,26 +1166,7 @@ export const classify = (sqlstate: string): Classification => {
  * @since 0.1.0
  * @category logging
  */
-export const logAnnotations = (error: PgError): Record<string, string> => {
-  const out: Record<string, string> = {
-    error_code: error.code,
-    error_tag: error._tag,
-    category: error.category
-  }
-  const add = (key: string, value: unknown) => {
-    if (typeof value === "string" && value !== "") out[key] = value
-  }
-  add("sqlstate", error.sqlstate)
-  add("condition", error.condition)
-  for (const key of ["constraint", "table", "column", "schema", "detail", "hint", "where"] as const) {
-    add(key, error[key])
-  }
-  if (error._tag === "ConnectionFailure") add("errno", error.errno)
-  return out
-}
-
-/** Louder than the category alone: the seed logs pool exhaustion, timeouts and refusals as errors. */
-const loud = new Set<Tag>(["TooManyConnections", "StatementTimeout", "ConnectionFailure"])
+export const logAnnotations: (error: PgError) => Record<string, string> = internal.logAnnotations
 
 /**
  * The log level for a translated error: FATAL for fatal errors, ERROR for bugs and for pool
@@ -1518,12 +1183,7 @@ const loud = new Set<Tag>(["TooManyConnections", "StatementTimeout", "Connection
  * @since 0.1.0
  * @category logging
  */
-export const logLevelOf = (error: PgError): LogLevel.LogLevel => {
-  const severity = Errors.severityOf(error)
-  if (severity === "critical") return LogLevel.Fatal
-  if (severity === "unexpected" || loud.has(error._tag)) return LogLevel.Error
-  return error.category === "Transient" ? LogLevel.Warning : LogLevel.Info
-}
+export const logLevelOf: (error: PgError) => LogLevel.LogLevel = internal.logLevelOf
 
 /**
  * Logs a database failure with its SQLSTATE, condition, constraint and table as annotations.
@@ -1540,14 +1200,7 @@ export const logLevelOf = (error: PgError): LogLevel.LogLevel => {
  * @since 0.1.0
  * @category logging
  */
-export const log = (u: unknown, message = "database error"): Effect.Effect<void> =>
-  Option.match(translate(u), {
-    onNone: () => Effect.void,
-    onSome: (error) =>
-      Effect.logWithLevel(logLevelOf(error), `${message}: ${error.message}`).pipe(
-        Effect.annotateLogs(logAnnotations(error))
-      )
-  })
+export const log: (u: unknown, message?: string) => Effect.Effect<void> = internal.log
 
 /**
  * Logs every database failure of an effect (failures and defects) with its fields, and
@@ -1568,8 +1221,4 @@ export const log = (u: unknown, message = "database error"): Effect.Effect<void>
 export const tapLog: {
   (message?: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, message?: string): Effect.Effect<A, E, R>
-} = dual(
-  (args) => Effect.isEffect(args[0]),
-  <A, E, R>(self: Effect.Effect<A, E, R>, message?: string) =>
-    Effect.tapErrorCause(self, (cause) => log(cause, message))
-)
+} = internal.tapLog

@@ -11,7 +11,8 @@
  *    never retried or counted by the breaker: it is local saturation, not a failing dependency.
  * 2. **Retry** — transient failures only, jittered and bounded, budgeted when the retry policy
  *    has a budget. An open circuit (`CircuitOpen`) is not retried: the call fails fast, as the
- *    seed wants, and the caller's fallback or the boundary's `Retry-After` takes over.
+ *    seed wants, and the caller's fallback or the boundary's `Retry-After` takes over. The retry
+ *    log then says "retry stopped: circuit ... is open" (reason `circuit_open`).
  * 3. **Circuit breaker** — sees every attempt, so retries feed its failure count and an open
  *    circuit stops them.
  * 4. **Timeout** — per attempt, innermost, so a hanging attempt is interrupted and counted by the

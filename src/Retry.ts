@@ -304,7 +304,8 @@ export type Idempotency = internal.Idempotency
  * - `schedule`: your own `Schedule` (its input is the transient error) instead; `maxAttempts`
  *   and `maxDelay` still bound it.
  * - `budget`: a shared {@link RetryBudget}; without one, retries are bounded per call only.
- * - `logLevel` (default `"Info"`): level of the line logged before each sleep.
+ * - `logLevel` (default `"Info"`): level of the line logged before each sleep and of the line
+ *   that says why the retrying ended.
  *
  * @example
  * ```ts
@@ -360,7 +361,13 @@ export const policy: <const I extends boolean>(
  * **Details**
  *
  * Before each sleep one line is logged with `operation`, `attempt`, `delay_ms` and
- * `error_code`, and `effect_resilience_retries_total{operation, code}` is incremented. A
+ * `error_code`, and `effect_resilience_retries_total{operation, code}` is incremented. When the
+ * retrying ends on a failure, one more line says why, with a `reason` annotation: `exhausted`
+ * ("attempts exhausted (4 of 4)", only when every attempt was used), `schedule_done` (your own
+ * schedule ended first), `retry_after_exceeds_max_delay`, `budget_spent`, `not_transient`
+ * ("not retried: NOT_FOUND is not transient"), or `circuit_open` (under `Policy`). A failure
+ * that was never a candidate (a permanent error or an open circuit on the first attempt) logs
+ * that line at Debug only, since the boundary logs the failure itself. A
  * `RateLimited{retryAfter}` makes the next delay at least `retryAfter`; a `retryAfter` beyond
  * `maxDelay` ends the retries instead. When the policy's budget is spent, the failure is returned
  * as it is. The error type does not change: what comes out is the last failure.
@@ -463,7 +470,8 @@ export type LogLevelName = LogLevel.Literal
 /**
  * The counters the combinators update, all tagged with `operation` and `code`:
  * `effect_resilience_retries_total`, `effect_resilience_retry_budget_refused_total` and
- * `effect_resilience_retries_exhausted_total` (gave up while still failing transiently).
+ * `effect_resilience_retries_exhausted_total` (gave up while still failing transiently: attempts,
+ * schedule or `maxDelay` ran out; an open circuit under `Policy` is not counted there).
  *
  * @example
  * ```ts

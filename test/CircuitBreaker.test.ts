@@ -2,13 +2,15 @@ import { describe, expect, it } from "@effect/vitest"
 import {
   Cause,
   Chunk,
+  Config,
+  ConfigProvider,
   Context,
   Deferred,
   Duration,
   Effect,
+  Either,
   Exit,
   Fiber,
-  HashMap,
   Logger,
   LogLevel,
   Metric,
@@ -20,6 +22,7 @@ import {
 } from "effect"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
 import * as Errors from "../src/Errors.js"
+import { type CapturedLog, captureLogs, withMessage } from "./support/captureLogs.js"
 
 // --- helpers ---------------------------------------------------------------------------
 
@@ -369,14 +372,7 @@ describe("concurrency", () => {
 describe("observation", () => {
   it.scoped("every state change is published on `changes` and logged with breaker, from, to, reason", () =>
     Effect.gen(function*() {
-      const lines: Array<{ level: string; message: unknown; annotations: Record<string, unknown> }> = []
-      const capture = Logger.make(({ annotations, logLevel, message }) => {
-        lines.push({
-          level: logLevel.label,
-          message: Array.isArray(message) ? message[0] : message,
-          annotations: Object.fromEntries(HashMap.toEntries(annotations))
-        })
-      })
+      const lines: Array<CapturedLog> = []
       const program = Effect.gen(function*() {
         const breaker = yield* make({ breakDuration: "1 second", name: "observed" })
         const collected = yield* Effect.fork(Stream.runCollect(Stream.take(breaker.changes, 6)))
@@ -399,8 +395,8 @@ describe("observation", () => {
         expect(changes[0]!.breaker).toBe("observed")
         expect(changes[1]!.at).toBe(1000)
       })
-      yield* program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
-      const logged = lines.filter((l) => l.message === "circuit_breaker_state_change")
+      yield* program.pipe(Effect.provide(captureLogs(lines)))
+      const logged = withMessage(lines, "circuit_breaker_state_change")
       expect(logged.map((l) => [l.level, l.annotations.from, l.annotations.to, l.annotations.reason])).toEqual([
         ["WARN", "Closed", "Open", "ConsecutiveFailures"],
         ["INFO", "Open", "HalfOpen", "BreakElapsed"],
@@ -504,3 +500,128 @@ describe("API", () => {
   })
 })
 
+
+// --- config -------------------------------------------------------------------------------------
+
+describe("config", () => {
+  const read = (entries: Record<string, string>) =>
+    Effect.either(
+      Effect.withConfigProvider(
+        Config.nested(CircuitBreaker.config, "CB"),
+        ConfigProvider.fromMap(new Map(Object.entries(entries)), { pathDelim: "_" })
+      )
+    )
+
+  const settings = (entries: Record<string, string>) =>
+    Effect.flatMap(read(entries), Either.match({ onLeft: (e) => Effect.die(e), onRight: Effect.succeed }))
+
+  const failure = (entries: Record<string, string>) =>
+    Effect.map(read(entries), Either.match({ onLeft: (e) => String(e), onRight: (s) => `no error: ${JSON.stringify(s)}` }))
+
+  it.effect("no keys: the same settings as make's defaults", () =>
+    Effect.gen(function*() {
+      expect(yield* settings({})).toEqual({
+        trip: CircuitBreaker.consecutiveFailures(5),
+        breakDuration: Duration.seconds(30),
+        halfOpenProbes: 1
+      })
+    }))
+
+  it.effect("each strategy from its keys, with durations parsed", () =>
+    Effect.gen(function*() {
+      expect(yield* settings({ CB_TRIP: "consecutive", CB_FAILURE_THRESHOLD: "3", CB_HALF_OPEN_PROBES: "2" })).toEqual({
+        trip: CircuitBreaker.consecutiveFailures(3),
+        breakDuration: Duration.seconds(30),
+        halfOpenProbes: 2
+      })
+      const count = yield* settings({ CB_TRIP: "count", CB_WINDOW_SIZE: "50", CB_FAILURE_RATE: "0.25", CB_MINIMUM_CALLS: "10" })
+      expect(count.trip).toEqual(CircuitBreaker.countWindow({ size: 50, failureRate: 0.25, minimumCalls: 10 }))
+      const time = yield* settings({
+        CB_TRIP: "time",
+        CB_WINDOW: "30 seconds",
+        CB_BUCKETS: "6",
+        CB_SLOW_CALL_THRESHOLD: "2 seconds",
+        CB_SLOW_CALL_RATE: "0.8",
+        CB_BREAK_DURATION: "10 seconds"
+      })
+      expect(time.trip).toEqual(CircuitBreaker.timeWindow({
+        window: Duration.seconds(30),
+        buckets: 6,
+        slowCall: { threshold: Duration.seconds(2), rate: 0.8 }
+      }))
+      expect(time.breakDuration).toEqual(Duration.seconds(10))
+      // A slow-call threshold alone opens on 100% slow calls.
+      const slowOnly = yield* settings({ CB_TRIP: "count", CB_SLOW_CALL_THRESHOLD: "1 second" })
+      expect(slowOnly.trip).toMatchObject({ _tag: "CountWindow", size: 100, slowCall: { rate: 1 } })
+    }))
+
+  it.effect("a bad value, a key the strategy does not read, or inconsistent keys fail with the key named", () =>
+    Effect.gen(function*() {
+      expect(yield* failure({ CB_TRIP: "sliding" })).toMatch(/CB\.TRIP.*Expected one of \(consecutive, count, time\)/)
+      expect(yield* failure({ CB_FAILURE_THRESHOLD: "0" })).toMatch(/CB\.FAILURE_THRESHOLD.*positive integer/)
+      expect(yield* failure({ CB_TRIP: "count", CB_FAILURE_RATE: "1.5" })).toMatch(/CB\.FAILURE_RATE.*\(0, 1\]/)
+      expect(yield* failure({ CB_BREAK_DURATION: "soon" })).toMatch(/CB\.BREAK_DURATION.*duration/)
+      expect(yield* failure({ CB_BREAK_DURATION: "0 seconds" })).toMatch(/CB\.BREAK_DURATION.*positive, finite/)
+      expect(yield* failure({ CB_WINDOW_SIZE: "100" })).toMatch(/WINDOW_SIZE does not apply to TRIP=consecutive/)
+      expect(yield* failure({ CB_TRIP: "time", CB_FAILURE_THRESHOLD: "3" })).toMatch(/FAILURE_THRESHOLD does not apply to TRIP=time/)
+      expect(yield* failure({ CB_TRIP: "count", CB_SLOW_CALL_RATE: "0.5" })).toMatch(/SLOW_CALL_RATE needs SLOW_CALL_THRESHOLD/)
+      expect(yield* failure({ CB_BREAK_DURATION: "1 minute", CB_MAX_BREAK_DURATION: "30 seconds" }))
+        .toMatch(/MAX_BREAK_DURATION \(30s\) is shorter than BREAK_DURATION \(1m\)/)
+    }))
+
+  class Payments extends Context.Tag("test/ConfiguredPayments")<Payments, CircuitBreaker.CircuitBreaker>() {}
+
+  const provider = ConfigProvider.fromMap(
+    new Map([
+      ["PAYMENTS_FAILURE_THRESHOLD", "2"],
+      ["PAYMENTS_BREAK_DURATION", "10 seconds"],
+      ["PAYMENTS_MAX_BREAK_DURATION", "25 seconds"],
+      ["OTHER_FAILURE_THRESHOLD", "99"]
+    ]),
+    { pathDelim: "_" }
+  )
+
+  it.effect("layerConfig: the configured threshold opens it, and openings back off up to MAX_BREAK_DURATION", () =>
+    Effect.gen(function*() {
+      const breaker = yield* Payments
+      expect(breaker.name).toBe("configured")
+      yield* repeat(breaker, transient, 2)
+      const breaks: Array<number> = []
+      for (let opening = 0; opening < 4; opening++) {
+        const millis = retryAfterMillis(yield* call(breaker, ok))
+        breaks.push(millis)
+        yield* TestClock.adjust(Duration.millis(millis))
+        yield* call(breaker, transient) // the probe fails: open again, for longer
+      }
+      expect(breaks).toEqual([10_000, 20_000, 25_000, 25_000])
+    }).pipe(
+      Effect.provide(CircuitBreaker.layerConfig(Payments, { name: "configured", prefix: "PAYMENTS" })),
+      Effect.withConfigProvider(provider),
+      quiet
+    ))
+
+  it.effect("layerConfig: isFailure comes from code and decides what counts", () =>
+    Effect.gen(function*() {
+      const breaker = yield* Payments
+      yield* repeat(breaker, transient, 10)
+      yield* expectState(breaker, "Closed")
+      yield* repeat(breaker, defect, 2)
+      yield* expectState(breaker, "Open")
+    }).pipe(
+      Effect.provide(CircuitBreaker.layerConfig(Payments, {
+        name: "configured-ignoring",
+        prefix: "PAYMENTS",
+        isFailure: (e) => !(e instanceof Errors.ServiceUnavailable)
+      })),
+      Effect.withConfigProvider(provider),
+      quiet
+    ))
+
+  it.effect("layerConfig fails to build on invalid configuration", () =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(Effect.provide(Payments, CircuitBreaker.layerConfig(Payments, { name: "bad", prefix: "BAD" })))
+      expect(Exit.isFailure(exit) && String(Cause.squash(exit.cause))).toMatch(/BAD\.HALF_OPEN_PROBES/)
+    }).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["BAD_HALF_OPEN_PROBES", "none"]]), { pathDelim: "_" }))
+    ))
+})

@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Fiber, Logger } from "effect"
 import * as ErrorLog from "../src/ErrorLog.js"
 import * as Errors from "../src/Errors.js"
-import { captureJson, withMessage } from "./support/LogCapture.js"
+import { withLogs, withMessage } from "./support/captureLogs.js"
 import * as PgTest from "./support/PgTest.js"
 
 const request = { requestId: "req-7", userId: "user-42", operation: "get_user" }
@@ -11,12 +11,13 @@ const request = { requestId: "req-7", userId: "user-42", operation: "get_user" }
 describe("ErrorLog severity", () => {
   it.effect("a permanent business error is an expected warning, without stack", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.fail(new Errors.NotFound({ resource: "user", id: "42" })).pipe(
           ErrorLog.logFailure("get_user"),
           ErrorLog.withRequestContext({ requestId: "req-7", userId: "user-42" })
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines).toHaveLength(1)
       const line = lines[0]!
       expect(line).toMatchObject({
@@ -40,9 +41,10 @@ describe("ErrorLog severity", () => {
 
   it.effect("an error outside the taxonomy is an unexpected error, with stack", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.try(() => (undefined as unknown as { f: () => void }).f()).pipe(ErrorLog.logFailure("parse"))
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       const line = lines[0]!
       expect(line).toMatchObject({ level: "ERROR", message: "unexpected_error", severity: "unexpected" })
       expect(line["error_code"]).toBe("INTERNAL_ERROR")
@@ -52,21 +54,23 @@ describe("ErrorLog severity", () => {
 
   it.effect("a defect is unexpected even when it carries a taxonomy error", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.fail(new Errors.NotFound({ resource: "user", id: "1" })).pipe(Effect.orDie, ErrorLog.logFailure("x"))
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines[0]).toMatchObject({ severity: "unexpected", failure_kind: "defect", error_code: "NOT_FOUND" })
       expect(lines[0]!["stack_trace"]).toBeDefined()
     }))
 
   it.effect("a fatal error is critical, with stack, and fires the alert hook once", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.fail(new Errors.MissingConfig({ key: "DATABASE_URL" })).pipe(
           ErrorLog.logFailure("boot"),
           ErrorLog.logFailure("main")
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines).toHaveLength(1)
       expect(lines[0]).toMatchObject({ level: "FATAL", message: "critical_error", severity: "critical", key: "DATABASE_URL" })
       expect(lines[0]!["stack_trace"]).toMatch(/MissingConfig/)
@@ -78,17 +82,17 @@ describe("ErrorLog severity", () => {
   it.effect("expected errors do not alert; a failing alert hook does not break the program", () =>
     Effect.gen(function*() {
       let calls = 0
-      const { exit, lines } = yield* captureJson(
+      const [exit, logs] = yield* withLogs(Effect.exit(
         Effect.fail(new Errors.CorruptState({ detail: "ledger" })).pipe(
           ErrorLog.logFailure("settle"),
           Effect.provideService(ErrorLog.Alerter, {
             alert: () => Effect.sync(() => calls++).pipe(Effect.zipRight(Effect.die("pager down")))
           })
         )
-      )
+      ))
       expect(calls).toBe(1)
       expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)._tag === "Some").toBe(true)
-      expect(withMessage(lines, "alert hook failed")).toHaveLength(1)
+      expect(withMessage(logs, "alert hook failed")).toHaveLength(1)
       const quiet = yield* Effect.flatMap(ErrorLog.MemoryAlerts, (m) =>
         ErrorLog.logCause(Cause.fail(new Errors.NotFound({ resource: "a", id: "b" }))).pipe(Effect.zipRight(m.entries)))
       expect(quiet).toHaveLength(0)
@@ -96,14 +100,15 @@ describe("ErrorLog severity", () => {
 
   it.effect("classification overrides change severity", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         ErrorLog.logCause(Cause.fail(new Errors.RateLimited({ service: "search" }))).pipe(
           Effect.provideService(
             Errors.ErrorClassification,
             Errors.mergeClassification(Errors.defaultClassification, { severityByCode: { RATE_LIMITED: "unexpected" } })
           )
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines[0]).toMatchObject({ severity: "unexpected", level: "ERROR" })
     }))
 })
@@ -112,13 +117,14 @@ describe("ErrorLog.logFailure", () => {
   it.effect("leaves the failure untouched and logs it once through nesting", () =>
     Effect.gen(function*() {
       const error = new Errors.ServiceUnavailable({ service: "payments" })
-      const { exit, lines } = yield* captureJson(
+      const [exit, logs] = yield* withLogs(Effect.exit(
         Effect.fail(error).pipe(
           ErrorLog.logFailure("charge"),
           ErrorLog.logFailure("checkout"),
           ErrorLog.logFailure("handler")
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(exit).toStrictEqual(Exit.fail(error))
       expect(lines).toHaveLength(1)
       expect(lines[0]!["operation"]).toBe("charge")
@@ -126,13 +132,14 @@ describe("ErrorLog.logFailure", () => {
 
   it.effect("does not log successes or interruptions", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.gen(function*() {
           yield* Effect.succeed(1).pipe(ErrorLog.logFailure("ok"))
           const fiber = yield* Effect.fork(Effect.never.pipe(ErrorLog.logFailure("slow")))
           yield* Fiber.interrupt(fiber)
         })
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines).toHaveLength(0)
     }))
 
@@ -145,7 +152,7 @@ describe("ErrorLog.logFailure", () => {
 describe("ErrorLog request context", () => {
   it.effect("flows into forked fibers and ordinary log lines", () =>
     Effect.gen(function*() {
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.gen(function*() {
           yield* Effect.log("started")
           const child = yield* Effect.fork(
@@ -155,9 +162,9 @@ describe("ErrorLog request context", () => {
           )
           yield* Fiber.await(child)
         }).pipe(ErrorLog.withRequestContext(request))
-      )
-      expect(withMessage(lines, "started")[0]).toMatchObject({ request_id: "req-7", user_id: "user-42", operation: "get_user" })
-      expect(withMessage(lines, "expected_error")[0]).toMatchObject({
+      ))
+      expect(withMessage(logs, "started")[0]?.json).toMatchObject({ request_id: "req-7", user_id: "user-42", operation: "get_user" })
+      expect(withMessage(logs, "expected_error")[0]?.json).toMatchObject({
         request_id: "req-7",
         user_id: "user-42",
         operation: "validate",
@@ -178,7 +185,7 @@ describe("ErrorLog request context", () => {
   it.effect("3000 concurrent requests each log their own request id", () =>
     Effect.gen(function*() {
       const n = 3000
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.forEach(
           Array.from({ length: n }, (_, i) => i),
           (i) =>
@@ -191,7 +198,8 @@ describe("ErrorLog request context", () => {
             ),
           { concurrency: "unbounded", discard: true }
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
       expect(lines).toHaveLength(n)
       for (const line of lines) expect(line["request_id"]).toBe(`req-${line["id"]}`)
     }))
@@ -200,13 +208,15 @@ describe("ErrorLog request context", () => {
 describe("ErrorLog loggers", () => {
   it.effect("JSON lines are one parseable object each, with the seed's field names", () =>
     Effect.gen(function*() {
-      const { raw, lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         Effect.fail(new Error("boom\nsecond line")).pipe(
           ErrorLog.logFailure("import_file"),
           ErrorLog.withRequestContext({ requestId: "r-9" }),
           Effect.withLogSpan("import")
         )
-      )
+      ))
+      const lines = logs.map((l) => l.json)
+      const raw = logs.map((l) => l.raw)
       expect(raw).toHaveLength(1)
       expect(raw[0]!.includes("\n")).toBe(false)
       for (const field of ["timestamp", "level", "message", "error_type", "error_code", "error_message", "severity", "operation", "request_id", "stack_trace"]) {
@@ -238,9 +248,11 @@ layer(PgTest.layer({ prefix: "errorlog" }))("ErrorLog with Postgres errors", (it
       const sql = yield* SqlClient.SqlClient
       yield* sql`CREATE TABLE users (email text CONSTRAINT users_email_key UNIQUE)`
       yield* sql`INSERT INTO users (email) VALUES ('a@example.com')`
-      const { raw, lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         sql`INSERT INTO users (email) VALUES ('a@example.com')`.pipe(ErrorLog.logFailure("create_user"))
-      )
+      ))
+      const lines = logs.map((l) => l.json)
+      const raw = logs.map((l) => l.raw)
       expect(lines[0]).toMatchObject({
         error_type: "SqlError",
         severity: "unexpected",

@@ -9,10 +9,7 @@ import {
   Duration,
   Effect,
   Exit,
-  HashMap,
   Layer,
-  List,
-  Logger,
   Option,
   Redacted,
   Fiber,
@@ -27,6 +24,7 @@ import * as Errors from "../src/Errors.js"
 import * as internal from "../src/internal/pgError.js"
 import * as PgError from "../src/PgError.js"
 import { findErrcodesTxt, generate, outputPath, parseErrcodes } from "../scripts/generate-sqlstate.js"
+import { type CapturedLog, captureLogs } from "./support/captureLogs.js"
 import * as PgTest from "./support/PgTest.js"
 import { databaseUrl, randomDatabaseName } from "./support/PostgresServer.js"
 
@@ -253,18 +251,6 @@ const writeSkew = <E, R>(
     const [, result] = yield* Effect.all([first, Effect.exit(second)], { concurrency: 2 })
     return result
   })
-
-const captureLogs = () => {
-  const lines: Array<{ message: string; level: string; annotations: Record<string, unknown> }> = []
-  const logger = Logger.make(({ annotations, logLevel, message }) => {
-    lines.push({
-      message: List.isList(message) ? List.toArray(message).join(" ") : Array.isArray(message) ? message.join(" ") : String(message),
-      level: logLevel.label,
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    })
-  })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
-}
 
 layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (it) => {
   const users = Effect.gen(function*() {
@@ -546,9 +532,9 @@ layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (i
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const attempts = { count: 0 }
-      const { layer, lines } = captureLogs()
+      const lines: Array<CapturedLog> = []
       const exit = yield* TestServices.provideLive(writeSkew((body) => PgError.transaction(body), sql, attempts)).pipe(
-        Effect.provide(layer)
+        Effect.provide(captureLogs(lines))
       )
       expect(Exit.isSuccess(exit)).toBe(true)
       expect(attempts.count).toBe(2)
@@ -612,11 +598,11 @@ layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (i
     Effect.gen(function*() {
       const sql = yield* users
       yield* sql`INSERT INTO users (email) VALUES ('log@example.com')`
-      const { layer, lines } = captureLogs()
+      const lines: Array<CapturedLog> = []
       const exit = yield* sql`INSERT INTO users (email) VALUES ('log@example.com')`.pipe(
         PgError.tapLog("creating user"),
         Effect.exit,
-        Effect.provide(layer)
+        Effect.provide(captureLogs(lines))
       )
       expect(Exit.isFailure(exit) && Cause.pretty(exit.cause)).not.toContain("users_email_key")
       expect(lines).toHaveLength(1)

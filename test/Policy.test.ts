@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Ref, TestClock } from "effect"
+import { Duration, Effect, Fiber, Logger, LogLevel, Metric, Ref, TestClock } from "effect"
 import * as Bulkhead from "../src/Bulkhead.js"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
 import * as Errors from "../src/Errors.js"
 import * as Policy from "../src/Policy.js"
 import * as Retry from "../src/Retry.js"
+import { withLogs } from "./support/captureLogs.js"
 
 let names = 0
 const unique = (prefix: string) => `${prefix}-${++names}`
@@ -48,6 +49,33 @@ describe("Policy", () => {
       expect(error._tag).toBe("CircuitOpen")
       expect(yield* breaker.state).toBe("Open")
       expect(Errors.retryAfterOf(error).pipe((o) => o._tag)).toBe("Some")
+    }))
+
+  it.scoped("an open circuit that stops a retry is logged as such, never as \"attempts exhausted\"", () =>
+    Effect.gen(function*() {
+      const dep = yield* scripted([unavailable])
+      const name = unique("inv")
+      const breaker = yield* CircuitBreaker.make({ name, trip: CircuitBreaker.consecutiveFailures(3), breakDuration: "30 seconds" })
+      const policy = Policy.make({ service: "inventory", retry: fastRetry(10), breaker })
+      const run = Policy.apply(dep.call, policy).pipe(Effect.exit, withLogs, Logger.withMinimumLogLevel(LogLevel.Debug))
+      const fiber = yield* Effect.fork(run)
+      yield* TestClock.adjust(Duration.seconds(5))
+      const [, logs] = yield* Fiber.join(fiber)
+      const ends = logs.filter((l) => l.annotations["operation"] === "inventory.get" && !l.message.includes(": retrying in "))
+      // Attempts 1-3 reached the dependency and opened the circuit; attempt 4 was rejected.
+      expect(ends.map((l) => [l.level, l.message, l.annotations["reason"]])).toEqual([
+        ["INFO", `inventory.get: retry stopped after 4 attempts: circuit ${name} is open`, "circuit_open"]
+      ])
+      // While it stays open, a new call is not retried at all, and only Debug says so.
+      const [, again] = yield* run
+      expect(again.map((l) => [l.level, l.message])).toEqual([
+        ["DEBUG", `inventory.get: not retried: circuit ${name} is open`]
+      ])
+      expect(logs.concat(again).some((l) => l.message.includes("exhausted"))).toBe(false)
+      const exhausted = yield* Metric.value(
+        Metric.tagged(Metric.tagged(Retry.metrics.exhausted, "operation", "inventory.get"), "code", "CIRCUIT_OPEN")
+      )
+      expect(exhausted.count).toBe(0)
     }))
 
   it.scoped("passes permanent errors through at once: no retry, no breaker count", () =>

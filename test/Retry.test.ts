@@ -8,8 +8,8 @@ import {
   Exit,
   FastCheck,
   Fiber,
-  HashMap,
   Logger,
+  LogLevel,
   Metric,
   Option,
   Random,
@@ -21,6 +21,7 @@ import {
 } from "effect"
 import * as Errors from "../src/Errors.js"
 import * as Retry from "../src/Retry.js"
+import { type CapturedLog, captureLogs, withLogs } from "./support/captureLogs.js"
 
 const unavailable = new Errors.ServiceUnavailable({ service: "inventory" })
 
@@ -51,18 +52,6 @@ const scripted = <E>(failures: ReadonlyArray<E>) =>
     effect: Effect.flatMap(Ref.getAndUpdate(calls, (n) => n + 1), (n) =>
       n < failures.length ? Effect.fail(failures[n]!) : Effect.succeed(`ok after ${n}`))
   }))
-
-/** Captures every log line with its annotations. */
-const captureLogs = Effect.map(Ref.make<Array<{ message: string; annotations: Record<string, unknown> }>>([]), (lines) => ({
-  lines,
-  logger: Logger.make(({ annotations, message }) => {
-    const entry = {
-      message: Array.isArray(message) ? message.join(" ") : String(message),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    }
-    Effect.runSync(Ref.update(lines, (all) => [...all, entry]))
-  })
-}))
 
 const counterValue = (metric: Metric.Metric.Counter<number>, operation: string, code: string) =>
   Effect.map(
@@ -198,17 +187,17 @@ describe("Retry.retry", () => {
   it.effect("a call that succeeds first time never touches the schedule, the clock or the log", () =>
     Effect.gen(function*() {
       let steps = 0
-      const { lines, logger } = yield* captureLogs
+      const lines: Array<CapturedLog> = []
       const p = Retry.policy({
         operation: "fast-path",
         idempotent: true,
         schedule: Schedule.spaced("1 second").pipe(Schedule.tapInput(() => Effect.sync(() => steps++)))
       })
       const results = yield* Effect.forEach(Array.from({ length: 100 }, (_, i) => i), (i) =>
-        Retry.retry(Effect.succeed(i), p)).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        Retry.retry(Effect.succeed(i), p)).pipe(Effect.provide(captureLogs(lines)))
       expect(results).toHaveLength(100)
       expect(steps).toBe(0)
-      expect(yield* Ref.get(lines)).toEqual([])
+      expect(lines).toEqual([])
       const { effect } = yield* scripted([unavailable])
       const fiber = yield* effect.pipe(Retry.retry(p), Effect.fork)
       yield* TestClock.adjust("1 second")
@@ -294,16 +283,15 @@ describe("Retry.retry", () => {
 
   it.effect("logs one structured line before each sleep", () =>
     Effect.gen(function*() {
-      const { lines, logger } = yield* captureLogs
+      const logged: Array<CapturedLog> = []
       const { effect } = yield* scripted([unavailable, new Errors.NetworkTimeout({ service: "inventory", timeout: Duration.seconds(5) })])
       const fiber = yield* effect.pipe(
         Retry.retry(Retry.policy({ operation: "inventory.get", idempotent: true, jitter: 0 })),
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Effect.provide(captureLogs(logged)),
         Effect.fork
       )
       yield* TestClock.adjust("1500 millis")
       yield* Fiber.join(fiber)
-      const logged = yield* Ref.get(lines)
       expect(logged.map((l) => l.annotations)).toEqual([
         { operation: "inventory.get", attempt: 1, max_attempts: 4, delay_ms: 500, error_code: "SERVICE_UNAVAILABLE", error_tag: "ServiceUnavailable" },
         { operation: "inventory.get", attempt: 2, max_attempts: 4, delay_ms: 1000, error_code: "NETWORK_TIMEOUT", error_tag: "NetworkTimeout" }
@@ -320,6 +308,87 @@ describe("Retry.retry", () => {
       yield* Fiber.join(fiber)
       expect(yield* counterValue(Retry.metrics.retries, "by-code", "SERVICE_UNAVAILABLE")).toBe(2)
       expect(yield* counterValue(Retry.metrics.retries, "by-code", "NETWORK_TIMEOUT")).toBe(1)
+    }))
+})
+
+/**
+ * Runs a scripted call under a policy with every log line captured (Debug included), lets the
+ * TestClock run out every backoff, and returns the lines that are not "retrying in ..." lines:
+ * the one line that says how the call ended.
+ */
+const endOf = <E>(failures: ReadonlyArray<E>, p: Retry.RetryPolicy<"idempotent">) =>
+  Effect.gen(function*() {
+    const { calls, effect } = yield* scripted(failures)
+    const fiber = yield* effect.pipe(
+      Retry.retry(p),
+      Effect.exit,
+      withLogs,
+      Logger.withMinimumLogLevel(LogLevel.Debug),
+      Effect.fork
+    )
+    yield* TestClock.adjust("1 hour")
+    const [exit, logs] = yield* Fiber.join(fiber)
+    const ends = logs.filter((l) => !l.message.includes(": retrying in "))
+    return { exit, calls: yield* Ref.get(calls), ends: ends.map((l) => [l.level, l.message, l.annotations["reason"]]) }
+  })
+
+describe("Retry: the line that says why a call was not retried further", () => {
+  it.effect("\"attempts exhausted\" only when every attempt was used", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.exhausted", idempotent: true, maxAttempts: 3 })
+      const { calls, ends } = yield* endOf(Array.from({ length: 9 }, () => unavailable), p)
+      expect(calls).toBe(3)
+      expect(ends).toEqual([["INFO", "ends.exhausted: attempts exhausted (3 of 3), last error SERVICE_UNAVAILABLE", "exhausted"]])
+    }))
+
+  it.effect("a permanent error: a Debug line on the first attempt, an Info line when it ends a retry sequence", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.permanent", idempotent: true })
+      const first = yield* endOf([notFound], p)
+      expect(first.ends).toEqual([["DEBUG", "ends.permanent: not retried: NOT_FOUND is not transient", "not_transient"]])
+      const later = yield* endOf<Errors.Categorized>([unavailable, unavailable, notFound], p)
+      expect(later.calls).toBe(3)
+      expect(later.ends).toEqual([
+        ["INFO", "ends.permanent: retry stopped after 3 attempts: NOT_FOUND is not transient", "not_transient"]
+      ])
+    }))
+
+  it.effect("a spent budget says so, not \"attempts exhausted\"", () =>
+    Effect.gen(function*() {
+      const budget = yield* Retry.makeBudget({ ratio: 0, minPerSecond: 0, capacity: 1 })
+      const p = Retry.policy({ operation: "ends.budget", idempotent: true, budget })
+      const { calls, ends } = yield* endOf([unavailable, unavailable], p)
+      expect(calls).toBe(1)
+      expect(ends).toEqual([["INFO", "ends.budget: not retried: retry budget spent, last error SERVICE_UNAVAILABLE", "budget_spent"]])
+    }))
+
+  it.effect("a Retry-After beyond maxDelay names both durations", () =>
+    Effect.gen(function*() {
+      const limited = new Errors.RateLimited({ service: "search", retryAfter: Duration.minutes(5) })
+      const p = Retry.policy({ operation: "ends.retry-after", idempotent: true, maxDelay: "30 seconds" })
+      const { ends } = yield* endOf([unavailable, limited], p)
+      expect(ends).toEqual([[
+        "INFO",
+        "ends.retry-after: retry stopped after 2 attempts: RATE_LIMITED asks to wait 5m, more than maxDelay 30s",
+        "retry_after_exceeds_max_delay"
+      ]])
+    }))
+
+  it.effect("a caller's schedule that ends before maxAttempts is not \"attempts exhausted\"", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.schedule", idempotent: true, maxAttempts: 5, schedule: Schedule.recurs(1) })
+      const { calls, ends } = yield* endOf(Array.from({ length: 9 }, () => unavailable), p)
+      expect(calls).toBe(2)
+      expect(ends).toEqual([
+        ["INFO", "ends.schedule: retry stopped after 2 attempts: the retry schedule ended, last error SERVICE_UNAVAILABLE", "schedule_done"]
+      ])
+    }))
+
+  it.effect("defects and interruptions log nothing: they were never retry candidates", () =>
+    Effect.gen(function*() {
+      const p = Retry.policy({ operation: "ends.defect", idempotent: true })
+      const [, logs] = yield* Effect.die("bug").pipe(Retry.retry(p), Effect.exit, withLogs, Logger.withMinimumLogLevel(LogLevel.Debug))
+      expect(logs).toEqual([])
     }))
 })
 

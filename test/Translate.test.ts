@@ -8,7 +8,7 @@ import * as Path from "node:path"
 import * as ErrorLog from "../src/ErrorLog.js"
 import * as Errors from "../src/Errors.js"
 import * as Translate from "../src/Translate.js"
-import { captureJson, withMessage } from "./support/LogCapture.js"
+import { withLogs, withMessage } from "./support/captureLogs.js"
 import { freePort } from "./support/PostgresServer.js"
 import * as PgTest from "./support/PgTest.js"
 
@@ -180,11 +180,11 @@ describe("Translate.boundary", () => {
   it.effect("unknown stays unknown: counted and logged apart, with stack only in the log", () =>
     Effect.gen(function*() {
       const before = { unknown: yield* count(Translate.unknownErrors) }
-      const { exit, lines } = yield* captureJson(
+      const [exit, logs] = yield* withLogs(Effect.exit(
         failureOf(Effect.sync(() => (null as unknown as { id: string }).id)).pipe(
           ErrorLog.withRequestContext({ requestId: "req-unknown" })
         )
-      )
+      ))
       const failure = Exit.isSuccess(exit) ? exit.value : undefined
       expect(failure).toBeInstanceOf(Translate.Unknown)
       expect(failure).toMatchObject({
@@ -194,7 +194,7 @@ describe("Translate.boundary", () => {
         requestId: "req-unknown"
       })
       expect(yield* count(Translate.unknownErrors)).toBe(before.unknown + 1)
-      const line = withMessage(lines, "unknown_error")[0]!
+      const line = withMessage(logs, "unknown_error")[0]!.json
       expect(line).toMatchObject({ level: "ERROR", severity: "unexpected", request_id: "req-unknown", error_type: "TypeError" })
       expect(line["stack_trace"]).toMatch(/TypeError/)
       expect(JSON.stringify(failure)).not.toMatch(/TypeError|\bat\b/)
@@ -207,12 +207,12 @@ describe("Translate.boundary", () => {
       const rule = Translate.byErrno("ECONNREFUSED", outcome(code))
       const before = { translated: yield* count(Translate.translatedErrors, code), unknown: yield* count(Translate.unknownErrors) }
       const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" })
-      const { lines } = yield* captureJson(
+      const [, logs] = yield* withLogs(Effect.exit(
         failureOf(Effect.die(refused)).pipe(Translate.withRules([rule]))
-      )
+      ))
       expect(yield* count(Translate.translatedErrors, code)).toBe(before.translated + 1)
       expect(yield* count(Translate.unknownErrors)).toBe(before.unknown)
-      const line = withMessage(lines, "translated_error")[0]!
+      const line = withMessage(logs, "translated_error")[0]!.json
       expect(line).toMatchObject({ level: "WARN", error_code: code, translation_rule: "errno:ECONNREFUSED", errno_code: "ECONNREFUSED" })
       expect(line["stack_trace"]).toBeUndefined()
     }))
@@ -221,13 +221,13 @@ describe("Translate.boundary", () => {
     Effect.gen(function*() {
       const before = yield* count(Translate.knownErrors, "NOT_FOUND")
       const lookup = Effect.fail(new Errors.NotFound({ resource: "order", id: "7" }))
-      const { lines } = yield* captureJson(failureOf(lookup.pipe(ErrorLog.logFailure("load_order"))))
-      expect(lines.filter((l) => l["error_code"] === "NOT_FOUND")).toHaveLength(1)
-      expect(lines[0]).toMatchObject({ operation: "load_order" })
+      const [, logs] = yield* withLogs(failureOf(lookup.pipe(ErrorLog.logFailure("load_order"))))
+      expect(logs.filter((l) => l.json["error_code"] === "NOT_FOUND")).toHaveLength(1)
+      expect(logs[0]!.json).toMatchObject({ operation: "load_order" })
       expect(yield* count(Translate.knownErrors, "NOT_FOUND")).toBe(before + 1)
       // Without the inner log line, the boundary writes one itself.
-      const alone = yield* captureJson(failureOf(Effect.fail(new Errors.NotFound({ resource: "order", id: "8" }))))
-      expect(alone.lines.filter((l) => l["error_code"] === "NOT_FOUND")).toHaveLength(1)
+      const [, alone] = yield* withLogs(failureOf(Effect.fail(new Errors.NotFound({ resource: "order", id: "8" }))))
+      expect(alone.filter((l) => l.json["error_code"] === "NOT_FOUND")).toHaveLength(1)
     }))
 
   it.effect("taxonomy errors pass through as themselves; 5xx messages are made safe", () =>
@@ -300,18 +300,18 @@ layer(PgTest.layer({ prefix: "translate" }))("Translate against the real Postgre
       ))
       yield* Deferred.await(locked)
       const before = yield* count(Translate.translatedErrors, "DB_LOCK_TIMEOUT")
-      const { exit, lines } = yield* captureJson(failureOf(sql.withTransaction(
+      const [exit, logs] = yield* withLogs(Effect.exit(failureOf(sql.withTransaction(
         sql`SET LOCAL lock_timeout = '50ms'`.pipe(
           Effect.zipRight(sql`UPDATE accounts SET balance = balance - 10 WHERE id = 1`)
         )
-      )))
+      ))))
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(holder)
       const failure = Exit.isSuccess(exit) ? exit.value : undefined
       expect(failure).toMatchObject({ _tag: "Translated", code: "DB_LOCK_TIMEOUT", status: 503, message: lockMessage })
       expect(failure?._tag === "Translated" && failure.developerMessage).toMatch(/55P03.*lock timeout/)
       expect(yield* count(Translate.translatedErrors, "DB_LOCK_TIMEOUT")).toBe(before + 1)
-      expect(withMessage(lines, "translated_error")[0]).toMatchObject({ sqlstate: "55P03", error_code: "DB_LOCK_TIMEOUT" })
+      expect(withMessage(logs, "translated_error")[0]?.json).toMatchObject({ sqlstate: "55P03", error_code: "DB_LOCK_TIMEOUT" })
       // The query text and stack never leave; table names only in the developer message.
       expect(JSON.stringify(failure)).not.toMatch(/UPDATE|SET LOCAL|\bat\b/)
       expect(failure?.message).not.toContain("accounts")

@@ -1,4 +1,8 @@
-import { Cause, Chunk, Option, Predicate, Runtime } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Cause, Chunk, Context, Duration, Effect, LogLevel, Option, Predicate, Runtime, Schedule, Schema } from "effect"
+import { dual } from "effect/Function"
+import * as Errors from "../Errors.js"
 import type { Condition, SqlState, SqlStateClass } from "./sqlstate.generated.js"
 import { classNames, entries } from "./sqlstate.generated.js"
 
@@ -34,6 +38,18 @@ export const sqlStateOfCondition = (condition: string): Option.Option<SqlState> 
   for (const info of table.values()) if (info.condition === condition) return Option.some(info.sqlstate)
   return Option.none()
 }
+
+/** @internal */
+export const sqlStateInfo = (sqlstate: string): SqlStateInfo | undefined => table.get(sqlstate)
+
+/** @internal */
+export const sqlStates: ReadonlyArray<SqlStateInfo> = [...table.values()]
+
+/** @internal */
+export const sqlStateOf = (condition: Condition): SqlState => Option.getOrThrow(sqlStateOfCondition(condition))
+
+/** @internal */
+export type SqlStateIn<C extends SqlStateClass> = Extract<SqlState, `${C}${string}`>
 
 // --- routing: SQLSTATE -> tag ------------------------------------------------
 
@@ -294,3 +310,698 @@ const splitColumns = (list: string): ReadonlyArray<string> => {
   out.push(list.slice(start).trim())
   return out
 }
+
+// --- the translated errors ---------------------------------------------------------
+
+/** @internal */
+export type RetryAdvice = "transaction" | "transaction-once" | "backoff" | "if-idempotent" | "never"
+
+const text = Schema.optionalWith(Schema.String, { exact: true })
+
+const literals = <L extends string>(values: ReadonlyArray<L>): Schema.Schema<L> =>
+  Schema.Literal(...(values as unknown as [L, ...Array<L>]))
+
+const ConditionSchema: Schema.Schema<Condition> = literals([...new Set(entries.map(([, condition]) => condition))])
+
+/** The fields every translated error shares: what Postgres (or the client) reported. */
+const reported = {
+  /** Postgres's primary message, or the client's for connection errors. */
+  serverMessage: Schema.String,
+  detail: text,
+  hint: text,
+  where: text,
+  schema: text,
+  table: text,
+  column: text,
+  dataType: text,
+  constraint: text
+}
+
+/** `sqlstate` is the literal union of exactly the codes that translate to `tag`. */
+const fields = <S extends SqlState>(tag: Tag) => ({
+  sqlstate: literals(codesRoutedTo(tag)) as unknown as Schema.Schema<S>,
+  condition: ConditionSchema,
+  ...reported
+})
+
+/** Key columns and value parsed from pg's detail ("Key (email)=(a@b) already exists."). */
+const keyFields = {
+  columns: Schema.optionalWith(Schema.Array(Schema.String), { exact: true }),
+  key: text
+}
+
+const retryAfterField = { retryAfter: Schema.optionalWith(Errors.Millis, { exact: true }) }
+
+interface Reported {
+  readonly sqlstate?: string | undefined
+  readonly condition?: string | undefined
+  readonly serverMessage: string
+  readonly detail?: string | undefined
+  readonly table?: string | undefined
+  readonly column?: string | undefined
+  readonly constraint?: string | undefined
+}
+
+/** The developer message: condition, SQLSTATE, where it happened, and what Postgres said. */
+const developerMessage = (e: Reported): string => {
+  const head = e.sqlstate === undefined ? "database error" : `${e.condition ?? "unknown"} (${e.sqlstate})`
+  const place = [
+    e.table === undefined ? "" : ` table "${e.table}"`,
+    e.column === undefined ? "" : ` column "${e.column}"`,
+    e.constraint === undefined ? "" : ` constraint "${e.constraint}"`
+  ].join("")
+  return `${head}${place === "" ? "" : ` on${place}`}: ${e.serverMessage}${e.detail === undefined ? "" : ` (${e.detail})`}`
+}
+
+/** @internal */
+export class UniqueViolation extends Errors.Permanent<UniqueViolation>()("UniqueViolation", {
+  ...fields<"23505">("UniqueViolation"),
+  ...keyFields
+}, { code: "DB_UNIQUE_VIOLATION", status: 409, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class ForeignKeyViolation extends Errors.Permanent<ForeignKeyViolation>()("ForeignKeyViolation", {
+  ...fields<"23503">("ForeignKeyViolation"),
+  ...keyFields,
+  referencedTable: text
+}, { code: "DB_FOREIGN_KEY_VIOLATION", status: 422, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class CheckViolation extends Errors.Permanent<CheckViolation>()("CheckViolation", {
+  ...fields<"23514">("CheckViolation")
+}, { code: "DB_CHECK_VIOLATION", status: 422, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class NotNullViolation extends Errors.Permanent<NotNullViolation>()("NotNullViolation", {
+  ...fields<"23502">("NotNullViolation")
+}, { code: "DB_NOT_NULL_VIOLATION", status: 422, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class ExclusionViolation extends Errors.Permanent<ExclusionViolation>()("ExclusionViolation", {
+  ...fields<"23P01">("ExclusionViolation"),
+  ...keyFields
+}, { code: "DB_EXCLUSION_VIOLATION", status: 409, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class IntegrityViolation extends Errors.Permanent<IntegrityViolation>()("IntegrityViolation", {
+  ...fields<SqlStateIn<"23">>("IntegrityViolation")
+}, { code: "DB_INTEGRITY_VIOLATION", status: 409, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class DataException extends Errors.Permanent<DataException>()("DataException", {
+  ...fields<SqlStateIn<"22">>("DataException")
+}, { code: "DB_DATA_EXCEPTION", status: 422, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class SyntaxError extends Errors.Permanent<SyntaxError>()("SyntaxError", {
+  ...fields<SqlStateIn<"42">>("SyntaxError")
+}, { code: "DB_SYNTAX_ERROR", status: 500, severity: "unexpected", message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class UndefinedObject extends Errors.Permanent<UndefinedObject>()("UndefinedObject", {
+  ...fields<SqlState>("UndefinedObject")
+}, { code: "DB_UNDEFINED_OBJECT", status: 500, severity: "unexpected", message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class InsufficientPrivilege extends Errors.Permanent<InsufficientPrivilege>()("InsufficientPrivilege", {
+  ...fields<"42501">("InsufficientPrivilege")
+}, { code: "DB_INSUFFICIENT_PRIVILEGE", status: 500, severity: "unexpected", message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class SerializationFailure extends Errors.Transient<SerializationFailure>()("SerializationFailure", {
+  ...fields<"40001">("SerializationFailure")
+}, { code: "DB_SERIALIZATION_FAILURE", status: 503, message: developerMessage }) {
+  get retry(): "transaction" {
+    return "transaction"
+  }
+}
+
+/** @internal */
+export class Deadlock extends Errors.Transient<Deadlock>()("Deadlock", {
+  ...fields<"40P01">("Deadlock")
+}, { code: "DB_DEADLOCK", status: 503, message: developerMessage }) {
+  get retry(): "transaction-once" {
+    return "transaction-once"
+  }
+}
+
+/** @internal */
+export class TransactionOutcomeUnknown
+  extends Errors.Transient<TransactionOutcomeUnknown>()("TransactionOutcomeUnknown", {
+    ...fields<"40003" | "08007">("TransactionOutcomeUnknown")
+  }, { code: "DB_OUTCOME_UNKNOWN", status: 503, message: developerMessage })
+{
+  get retry(): "if-idempotent" {
+    return "if-idempotent"
+  }
+}
+
+/** @internal */
+export class LockTimeout extends Errors.Transient<LockTimeout>()("LockTimeout", {
+  ...fields<"55P03">("LockTimeout")
+}, { code: "DB_LOCK_TIMEOUT", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class ObjectInUse extends Errors.Transient<ObjectInUse>()("ObjectInUse", {
+  ...fields<SqlStateIn<"55">>("ObjectInUse")
+}, { code: "DB_OBJECT_IN_USE", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class ConnectionFailure extends Errors.Transient<ConnectionFailure>()("ConnectionFailure", {
+  ...fields<SqlStateIn<"08">>("ConnectionFailure"),
+  origin: Schema.Literal("server", "client"),
+  errno: text
+}, { code: "DB_CONNECTION_FAILURE", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class TooManyConnections extends Errors.Transient<TooManyConnections>()("TooManyConnections", {
+  ...fields<"53300">("TooManyConnections"),
+  origin: Schema.Literal("server", "pool"),
+  ...retryAfterField
+}, { code: "DB_TOO_MANY_CONNECTIONS", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class OutOfMemory extends Errors.Transient<OutOfMemory>()("OutOfMemory", {
+  ...fields<"53200">("OutOfMemory"),
+  ...retryAfterField
+}, { code: "DB_OUT_OF_MEMORY", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class InsufficientResources extends Errors.Transient<InsufficientResources>()("InsufficientResources", {
+  ...fields<SqlStateIn<"53">>("InsufficientResources"),
+  ...retryAfterField
+}, { code: "DB_INSUFFICIENT_RESOURCES", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class AdminShutdown extends Errors.Transient<AdminShutdown>()("AdminShutdown", {
+  ...fields<"57P01" | "57P02" | "57P03" | "57P05">("AdminShutdown")
+}, { code: "DB_ADMIN_SHUTDOWN", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class SystemError extends Errors.Transient<SystemError>()("SystemError", {
+  ...fields<"58000" | "58030">("SystemError")
+}, { code: "DB_SYSTEM_ERROR", status: 503, message: developerMessage }) {
+  get retry(): "backoff" {
+    return "backoff"
+  }
+}
+
+/** @internal */
+export class StatementTimeout extends Errors.Transient<StatementTimeout>()("StatementTimeout", {
+  ...fields<"57014">("StatementTimeout")
+}, { code: "DB_STATEMENT_TIMEOUT", status: 504, message: developerMessage }) {
+  get retry(): "if-idempotent" {
+    return "if-idempotent"
+  }
+}
+
+/** @internal */
+export class DiskFull extends Errors.Fatal<DiskFull>()("DiskFull", {
+  ...fields<"53100">("DiskFull")
+}, { code: "DB_DISK_FULL", status: 503, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class InvalidAuthorization extends Errors.Fatal<InvalidAuthorization>()("InvalidAuthorization", {
+  ...fields<SqlStateIn<"28">>("InvalidAuthorization")
+}, { code: "DB_AUTHENTICATION_FAILED", status: 500, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class UnknownDatabase extends Errors.Fatal<UnknownDatabase>()("UnknownDatabase", {
+  ...fields<"3D000">("UnknownDatabase")
+}, { code: "DB_UNKNOWN_DATABASE", status: 500, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class ProtocolViolation extends Errors.Fatal<ProtocolViolation>()("ProtocolViolation", {
+  ...fields<"08P01">("ProtocolViolation")
+}, { code: "DB_PROTOCOL_VIOLATION", status: 500, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class DataCorrupted extends Errors.Fatal<DataCorrupted>()("DataCorrupted", {
+  ...fields<"XX001" | "XX002">("DataCorrupted")
+}, { code: "DB_DATA_CORRUPTED", status: 500, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class InternalError extends Errors.Fatal<InternalError>()("InternalError", {
+  ...fields<SqlStateIn<"XX">>("InternalError")
+}, { code: "DB_INTERNAL_ERROR", status: 500, message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export class UnknownSqlError extends Errors.Permanent<UnknownSqlError>()("UnknownSqlError", {
+  sqlstate: text,
+  condition: text,
+  ...reported
+}, { code: "DB_UNKNOWN_ERROR", status: 500, severity: "unexpected", message: developerMessage }) {
+  get retry(): "never" {
+    return "never"
+  }
+}
+
+/** @internal */
+export const PgError = Schema.Union(
+  UniqueViolation,
+  ForeignKeyViolation,
+  CheckViolation,
+  NotNullViolation,
+  ExclusionViolation,
+  IntegrityViolation,
+  DataException,
+  SyntaxError,
+  UndefinedObject,
+  InsufficientPrivilege,
+  SerializationFailure,
+  Deadlock,
+  TransactionOutcomeUnknown,
+  LockTimeout,
+  ObjectInUse,
+  ConnectionFailure,
+  TooManyConnections,
+  OutOfMemory,
+  InsufficientResources,
+  AdminShutdown,
+  SystemError,
+  StatementTimeout,
+  DiskFull,
+  InvalidAuthorization,
+  UnknownDatabase,
+  ProtocolViolation,
+  DataCorrupted,
+  InternalError,
+  UnknownSqlError
+)
+
+/** @internal */
+export type PgError = typeof PgError.Type
+
+type AnyClass = new(props: any, disableValidation?: boolean) => PgError
+
+const classes: { readonly [K in Tag]: AnyClass } = {
+  UniqueViolation,
+  ForeignKeyViolation,
+  CheckViolation,
+  NotNullViolation,
+  ExclusionViolation,
+  IntegrityViolation,
+  DataException,
+  SyntaxError,
+  UndefinedObject,
+  InsufficientPrivilege,
+  SerializationFailure,
+  Deadlock,
+  TransactionOutcomeUnknown,
+  LockTimeout,
+  ObjectInUse,
+  ConnectionFailure,
+  TooManyConnections,
+  OutOfMemory,
+  InsufficientResources,
+  AdminShutdown,
+  SystemError,
+  StatementTimeout,
+  DiskFull,
+  InvalidAuthorization,
+  UnknownDatabase,
+  ProtocolViolation,
+  DataCorrupted,
+  InternalError,
+  UnknownSqlError
+}
+
+/** @internal */
+export const isPgError = (u: unknown): u is PgError =>
+  Errors.isCategorized(u) && Object.hasOwn(classes, u._tag) && u instanceof classes[u._tag as Tag]
+
+// --- translation ------------------------------------------------------------------
+
+/** @internal */
+export interface TranslateOptions {
+  /** The `retryAfter` of TooManyConnections, OutOfMemory and InsufficientResources (default 1 s). */
+  readonly retryAfter?: Duration.DurationInput | undefined
+}
+
+const defaultRetryAfter = Duration.seconds(1)
+
+const withRetryAfter = new Set<Tag>(["TooManyConnections", "OutOfMemory", "InsufficientResources"])
+const withKey = new Set<Tag>(["UniqueViolation", "ForeignKeyViolation", "ExclusionViolation"])
+
+const build = (raw: Raw, options?: TranslateOptions): PgError => {
+  const tag: Tag = raw.sqlstate === undefined ? "UnknownSqlError" : routeOf(raw.sqlstate)
+  const props: Record<string, unknown> = { serverMessage: raw.serverMessage }
+  if (raw.sqlstate !== undefined) {
+    props["sqlstate"] = raw.sqlstate
+    const condition = table.get(raw.sqlstate)?.condition
+    if (condition !== undefined) props["condition"] = condition
+  }
+  for (const key of ["detail", "hint", "where", "schema", "table", "column", "dataType", "constraint"] as const) {
+    if (raw[key] !== undefined) props[key] = raw[key]
+  }
+  if (withKey.has(tag)) {
+    const parsed = parseKeyDetail(raw.detail)
+    if (parsed !== undefined) {
+      props["columns"] = parsed.columns
+      props["key"] = parsed.key
+      if (tag === "ForeignKeyViolation" && parsed.referencedTable !== undefined) {
+        props["referencedTable"] = parsed.referencedTable
+      }
+    }
+  }
+  if (withRetryAfter.has(tag)) {
+    props["retryAfter"] = options?.retryAfter === undefined ? defaultRetryAfter : Duration.decode(options.retryAfter)
+  }
+  if (tag === "ConnectionFailure" || tag === "TooManyConnections") props["origin"] = raw.origin
+  if (tag === "ConnectionFailure" && raw.errno !== undefined) props["errno"] = raw.errno
+  // Fields come from the generated table and pg's own strings: validation would only cost time.
+  const error = new classes[tag](props, true)
+  // The SqlError stays reachable for stack traces, but is not part of the encoded error.
+  Object.defineProperty(error, "cause", { value: raw.cause, enumerable: false, configurable: true, writable: true })
+  return error
+}
+
+/** @internal */
+export const translate = (u: unknown, options?: TranslateOptions): Option.Option<PgError> => {
+  if (isPgError(u)) return Option.some(u)
+  return Option.map(extract(u), (raw) => build(raw, options))
+}
+
+/** @internal */
+export const sqlstateOf = (u: unknown): Option.Option<string> =>
+  Option.flatMap(translate(u), (e) => Option.fromNullable(e.sqlstate))
+
+const translateCause = <E>(cause: Cause.Cause<E>, options?: TranslateOptions): Cause.Cause<Exclude<E, SqlError> | PgError> =>
+  Cause.match(cause, {
+    onEmpty: Cause.empty as Cause.Cause<Exclude<E, SqlError> | PgError>,
+    onFail: (e) => Cause.fail(isSqlError(e) ? build(Option.getOrThrow(extract(e)), options) : e as Exclude<E, SqlError>),
+    onDie: (defect) =>
+      isSqlError(defect) || isDatabaseError(defect)
+        ? Cause.fail(build(Option.getOrThrow(extract(defect)), options))
+        : Cause.die(defect),
+    onInterrupt: (fiberId) => Cause.interrupt(fiberId),
+    onSequential: (left, right) => Cause.sequential(left, right),
+    onParallel: (left, right) => Cause.parallel(left, right)
+  })
+
+/** @internal */
+export const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
+  Effect.mapErrorCause(self, (cause) => translateCause(cause))
+
+/** @internal */
+export const mapErrorsWith = (options: TranslateOptions) =>
+<A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | PgError, R> =>
+  Effect.mapErrorCause(self, (cause) => translateCause(cause, options))
+
+// --- transactions ------------------------------------------------------------------
+
+/** @internal */
+export const defaultTransactionSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("10 millis").pipe(
+  Schedule.jittered,
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(1))),
+  Schedule.intersect(Schedule.recurs(5))
+)
+
+/** @internal */
+export interface TransactionOptions extends TranslateOptions {
+  /** Delays and bound for re-runs (default {@link defaultTransactionSchedule}); it sees the PgError. */
+  readonly schedule?: Schedule.Schedule<unknown, PgError> | undefined
+  /** How many times a deadlock re-runs the transaction (default 1, as the seed says). */
+  readonly deadlockRetries?: number | undefined
+}
+
+// @effect/sql is an optional peer: the tags are looked up by their keys, so importing this module
+// (for `translate`, at a boundary that never touches a database) does not need it installed.
+const SqlClientTag = Context.GenericTag<SqlClient.SqlClient>("@effect/sql/SqlClient")
+const TransactionConnectionTag = Context.GenericTag<SqlClient.TransactionConnection, unknown>(
+  "@effect/sql/SqlClient/TransactionConnection"
+)
+
+const retryable = (e: PgError, deadlocks: number, deadlockRetries: number): boolean =>
+  e._tag === "SerializationFailure" || (e._tag === "Deadlock" && deadlocks <= deadlockRetries)
+
+/** @internal */
+export const transaction: {
+  (options?: TransactionOptions): <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, Exclude<E, SqlError> | PgError, R | SqlClient.SqlClient>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options?: TransactionOptions
+  ): Effect.Effect<A, Exclude<E, SqlError> | PgError, R | SqlClient.SqlClient>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: TransactionOptions = {}) =>
+    Effect.flatMap(SqlClientTag, (sql) => {
+      const once = mapErrorsWith(options)(sql.withTransaction(self))
+      return Effect.flatMap(Effect.serviceOption(TransactionConnectionTag), (outer) => {
+        if (Option.isSome(outer)) return once
+        const deadlockRetries = options.deadlockRetries ?? 1
+        // A driver rather than Effect.retry: the schedule only ever sees retryable PgErrors.
+        return Effect.flatMap(Schedule.driver(options.schedule ?? defaultTransactionSchedule), (driver) => {
+          let deadlocks = 0
+          const attempt: Effect.Effect<A, Exclude<E, SqlError> | PgError, R> = Effect.catchAll(once, (e) => {
+            if (!isPgError(e)) return Effect.fail(e)
+            if (e._tag === "Deadlock") deadlocks++
+            if (!retryable(e, deadlocks, deadlockRetries)) return Effect.fail(e)
+            return Effect.matchEffect(driver.next(e), {
+              onFailure: () => Effect.fail(e),
+              onSuccess: () =>
+                Effect.logWarning("re-running transaction").pipe(
+                  Effect.annotateLogs(logAnnotations(e)),
+                  Effect.zipRight(attempt)
+                )
+            })
+          })
+          return attempt
+        })
+      })
+    })
+)
+
+// --- messages ------------------------------------------------------------------------
+
+const tryLater = "Please try again later."
+const internalProblem = "An internal error occurred. It has been logged; please contact support if it persists."
+
+/** @internal */
+export const userMessages: { readonly [K in Tag]: string } = {
+  UniqueViolation: "This record already exists.",
+  ForeignKeyViolation: "This refers to a record that does not exist, or the record is still in use.",
+  CheckViolation: "Some of the values are not valid.",
+  NotNullViolation: "A required value is missing.",
+  ExclusionViolation: "This conflicts with an existing record.",
+  IntegrityViolation: "This conflicts with existing data.",
+  DataException: "Some of the values are not valid.",
+  SyntaxError: internalProblem,
+  UndefinedObject: internalProblem,
+  InsufficientPrivilege: internalProblem,
+  SerializationFailure: `Another database transaction changed the same data. ${tryLater}`,
+  Deadlock: `Another database transaction is in progress. ${tryLater}`,
+  TransactionOutcomeUnknown:
+    "The connection to the database was lost before the change was confirmed. Check whether it was saved before trying again.",
+  LockTimeout: `Another database transaction is in progress. ${tryLater}`,
+  ObjectInUse: `The data is in use by another operation. ${tryLater}`,
+  ConnectionFailure: `The database is temporarily unavailable. ${tryLater}`,
+  TooManyConnections: `The database is overloaded. ${tryLater}`,
+  OutOfMemory: `The database is overloaded. ${tryLater}`,
+  InsufficientResources: `The database is overloaded. ${tryLater}`,
+  AdminShutdown: `The database is temporarily unavailable. ${tryLater}`,
+  SystemError: `The database is temporarily unavailable. ${tryLater}`,
+  StatementTimeout: `Database query took too long. This might happen if the system is overloaded. ${tryLater}`,
+  DiskFull: `The database cannot store more data right now. ${tryLater}`,
+  InvalidAuthorization: internalProblem,
+  UnknownDatabase: internalProblem,
+  ProtocolViolation: internalProblem,
+  DataCorrupted: internalProblem,
+  InternalError: internalProblem,
+  UnknownSqlError: internalProblem
+}
+
+/** @internal */
+export const userMessage = (error: PgError, overrides?: Partial<Record<Tag, string>>): string =>
+  overrides?.[error._tag] ?? userMessages[error._tag]
+
+// Every translated error answers `userMessage`, which `Problem` and `Translate` prefer over the
+// developer message: a 409 must say "This record already exists.", not name the constraint and
+// echo the duplicate key.
+for (const [tag, cls] of Object.entries(classes)) {
+  Object.defineProperty(cls.prototype, "userMessage", {
+    get: () => userMessages[tag as Tag],
+    enumerable: false,
+    configurable: true
+  })
+}
+
+// --- classification without an error ------------------------------------------------
+
+/** @internal */
+export interface Classification {
+  readonly sqlstate: string
+  readonly condition: Condition | undefined
+  readonly className: string | undefined
+  readonly tag: Tag
+  readonly category: Errors.Category
+  readonly code: string
+  readonly status: number
+  readonly retry: RetryAdvice
+  readonly userMessage: string
+}
+
+/** @internal */
+export const classify = (sqlstate: string): Classification => {
+  const tag = routeOf(sqlstate)
+  const prototype = classes[tag].prototype as PgError
+  const meta = Errors.metaOf(prototype)!
+  const info = table.get(sqlstate)
+  return {
+    sqlstate,
+    condition: info?.condition,
+    className: info?.className,
+    tag,
+    category: meta.category,
+    code: meta.code,
+    status: Errors.statusOf(prototype),
+    retry: prototype.retry,
+    userMessage: userMessages[tag]
+  }
+}
+
+// --- logging -----------------------------------------------------------------------------
+
+/** @internal */
+export const logAnnotations = (error: PgError): Record<string, string> => {
+  const out: Record<string, string> = {
+    error_code: error.code,
+    error_tag: error._tag,
+    category: error.category
+  }
+  const add = (key: string, value: unknown) => {
+    if (typeof value === "string" && value !== "") out[key] = value
+  }
+  add("sqlstate", error.sqlstate)
+  add("condition", error.condition)
+  for (const key of ["constraint", "table", "column", "schema", "detail", "hint", "where"] as const) {
+    add(key, error[key])
+  }
+  if (error._tag === "ConnectionFailure") add("errno", error.errno)
+  return out
+}
+
+/** Louder than the category alone: the seed logs pool exhaustion, timeouts and refusals as errors. */
+const loud = new Set<Tag>(["TooManyConnections", "StatementTimeout", "ConnectionFailure"])
+
+/** @internal */
+export const logLevelOf = (error: PgError): LogLevel.LogLevel => {
+  const severity = Errors.severityOf(error)
+  if (severity === "critical") return LogLevel.Fatal
+  if (severity === "unexpected" || loud.has(error._tag)) return LogLevel.Error
+  return error.category === "Transient" ? LogLevel.Warning : LogLevel.Info
+}
+
+/** @internal */
+export const log = (u: unknown, message = "database error"): Effect.Effect<void> =>
+  Option.match(translate(u), {
+    onNone: () => Effect.void,
+    onSome: (error) =>
+      Effect.logWithLevel(logLevelOf(error), `${message}: ${error.message}`).pipe(
+        Effect.annotateLogs(logAnnotations(error))
+      )
+  })
+
+/** @internal */
+export const tapLog: {
+  (message?: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, message?: string): Effect.Effect<A, E, R>
+} = dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R>(self: Effect.Effect<A, E, R>, message?: string) =>
+    Effect.tapErrorCause(self, (cause) => log(cause, message))
+)

