@@ -97,15 +97,17 @@ export const crashingSku = "crash-me"
 export interface Warehouse {
   readonly catalogue: Set<string>
   bugFixed: boolean
-  /** Chance that the warehouse API answers 503 on a first delivery. */
+  /** Chance that the warehouse API answers 503 the first time it sees an order. */
   readonly flakiness: number
+  /** Orders the warehouse has already failed once (it never fails the same order twice). */
+  readonly failedOnce: Set<number>
 }
 
 /**
  * The shipping handler: an unknown SKU is permanent (dead-lettered at once), a flaky warehouse
  * is transient (retried by the consumer), a crash is a defect (dead-lettered as unexpected).
  */
-export const shipping = (warehouse: Warehouse) => (event: OrderRequest, message: { readonly attempts: number }) =>
+export const shipping = (warehouse: Warehouse) => (event: OrderRequest) =>
   Effect.gen(function*() {
     if (!warehouse.catalogue.has(event.sku)) {
       return yield* Effect.fail(new Errors.NotFound({ resource: "sku", id: event.sku }))
@@ -113,7 +115,8 @@ export const shipping = (warehouse: Warehouse) => (event: OrderRequest, message:
     if (event.sku === crashingSku && !warehouse.bugFixed) {
       return yield* Effect.die(new TypeError("Cannot read properties of undefined (reading 'bin')"))
     }
-    if (message.attempts === 1 && (yield* Random.next) < warehouse.flakiness) {
+    if (!warehouse.failedOnce.has(event.orderId) && (yield* Random.next) < warehouse.flakiness) {
+      warehouse.failedOnce.add(event.orderId)
       return yield* Effect.fail(new Errors.ServiceUnavailable({ service: "warehouse" }))
     }
     const sql = yield* SqlClient.SqlClient

@@ -35,6 +35,7 @@ import * as Consumer from "../../src/Consumer.js"
 import * as DeadLetter from "../../src/DeadLetter.js"
 import * as DeadLetterPostgres from "../../src/DeadLetter/Postgres.js"
 import * as ErrorLog from "../../src/ErrorLog.js"
+import * as Errors from "../../src/Errors.js"
 import * as FeatureFlags from "../../src/FeatureFlags.js"
 import * as PgQueue from "../../src/PgQueue.js"
 import * as ResilientHttp from "../../src/ResilientHttp.js"
@@ -99,7 +100,15 @@ export interface Result {
   readonly upstreamCalls: Readonly<Record<Client, Readonly<Record<string, number>>>>
   /** Error responses whose body gave away internals (SQL, constraint names, stack frames). */
   readonly leaks: Readonly<Record<Client, number>>
-  readonly duplicates: { readonly sent: number; readonly conflict409: Readonly<Record<Client, number>> }
+  /**
+   * Orders re-sent after both services had answered them (kept out of the per-phase table: a
+   * refused duplicate is neither a success nor an upstream failure).
+   */
+  readonly duplicates: {
+    readonly sent: number
+    readonly conflict409: Readonly<Record<Client, number>>
+    readonly otherwise: Readonly<Record<Client, Readonly<Record<string, number>>>>
+  }
   readonly queue: QueueFacts
   /** Where the three servers listened; all of them are closed once `run` returns. */
   readonly endpoints: { readonly naive: string; readonly resilient: string; readonly upstream: string }
@@ -109,19 +118,19 @@ export interface Result {
 
 interface Phase {
   readonly name: string
-  readonly script: HttpUpstream.Script
+  readonly behavior: HttpUpstream.Behavior
 }
 
 const stock = HttpUpstream.ok({ sku: "any", stock: 12 })
 
 /** The upstream's six moods, in order. */
 export const phases: ReadonlyArray<Phase> = [
-  { name: "healthy", script: HttpUpstream.delay("5 millis", stock) },
-  { name: "flaky-503", script: HttpUpstream.mix([7, stock], [3, HttpUpstream.status(503)]) },
-  { name: "slow", script: HttpUpstream.delay("1200 millis", stock) },
-  { name: "down", script: HttpUpstream.reset },
-  { name: "rate-limited", script: HttpUpstream.mix([6, stock], [4, HttpUpstream.rateLimited(1)]) },
-  { name: "recovered", script: HttpUpstream.delay("5 millis", stock) }
+  { name: "healthy", behavior: HttpUpstream.delay("5 millis", stock) },
+  { name: "flaky-503", behavior: HttpUpstream.mix([7, stock], [3, HttpUpstream.status(503)]) },
+  { name: "slow", behavior: HttpUpstream.delay("1200 millis", stock) },
+  { name: "down", behavior: HttpUpstream.reset },
+  { name: "rate-limited", behavior: HttpUpstream.mix([6, stock], [4, HttpUpstream.rateLimited(1)]) },
+  { name: "recovered", behavior: HttpUpstream.delay("5 millis", stock) }
 ]
 
 const skus = Array.from({ length: 20 }, (_, i) => `sku-${i + 1}`)
@@ -152,14 +161,14 @@ interface Sent {
 }
 
 const post = (client: Client, url: string, body: unknown): Effect.Effect<Sent> =>
-  Effect.promise(async () => {
+  Effect.promise(async (interrupted) => {
     const started = performance.now()
     try {
       const response = await fetch(`${url}/orders`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(20_000)
+        signal: AbortSignal.any([interrupted, AbortSignal.timeout(20_000)])
       })
       const text = await response.text()
       return { client, status: response.status, body: text, latencyMs: performance.now() - started }
@@ -175,15 +184,28 @@ const jsonField = (body: string, field: string): string | undefined =>
     return typeof value === "string" ? value : undefined
   }))
 
-const classify = (sent: Sent, duplicate: boolean): Pick<Sample, "outcome" | "code"> => {
+/**
+ * The failure code a client sees: the problem document's `code`, or for the naive service's bare
+ * 500 what its message says happened.
+ */
+const failureCode = (sent: Sent): string => {
+  if (sent.status === 0) return "NO_RESPONSE"
+  const code = jsonField(sent.body, "code")
+  if (code !== undefined) return code
+  const message = jsonField(sent.body, "error") ?? ""
+  const upstream = /inventory answered (\d+)/.exec(message)
+  if (upstream !== null) return `500_UPSTREAM_${upstream[1]}`
+  if (/fetch failed|ECONNRESET|socket/i.test(message)) return "500_UPSTREAM_UNREACHABLE"
+  if (/duplicate key/.test(message)) return "500_DUPLICATE_KEY"
+  return `HTTP_${sent.status}`
+}
+
+const classify = (sent: Sent): Pick<Sample, "outcome" | "code"> => {
   if (sent.status === 201) {
     const stock = jsonField(sent.body, "stock")
     return stock === "live" ? { outcome: "success" } : { outcome: "degraded", code: `STOCK_${stock ?? "?"}` }
   }
-  // Refusing a duplicate order is the right answer, not a failure.
-  if (duplicate && sent.status === 409) return { outcome: "success" }
-  if (sent.status === 0) return { outcome: "failed", code: "NO_RESPONSE" }
-  return { outcome: "failed", code: jsonField(sent.body, "code") ?? `HTTP_${sent.status}` }
+  return { outcome: "failed", code: failureCode(sent) }
 }
 
 const counterTotal = (name: string, tag: readonly [string, string]) =>
@@ -224,7 +246,7 @@ const scenario = (options: Options) =>
       dead_letter_id bigint PRIMARY KEY, payload text NOT NULL, quarantined_at timestamptz NOT NULL DEFAULT now())`
 
     // --- the misbehaving upstream and the two services ----------------------------------
-    const upstream = yield* HttpUpstream.make(phases[0]!.script)
+    const upstream = yield* HttpUpstream.make(phases[0]!.behavior)
     const naive = yield* Effect.acquireRelease(
       Effect.promise(() => Naive.start(options.databaseUrl, upstream.url)),
       (service) => Effect.promise(() => service.close())
@@ -234,7 +256,9 @@ const scenario = (options: Options) =>
       // Wide enough that 30% of 503s (retried) or 40% of 429s do not trip it; a dead upstream does.
       trip: CircuitBreaker.countWindow({ size: 50, failureRate: 0.6, minimumCalls: 20 }),
       breakDuration: Duration.millis(Math.min(1_500, Math.round(phaseMillis / 4))),
-      halfOpenProbes: 2
+      halfOpenProbes: 2,
+      // A 429 is the upstream pacing us, not failing: Retry-After handles it, the breaker ignores it.
+      isFailure: (error) => CircuitBreaker.defaultIsFailure(error) && !(error instanceof Errors.RateLimited)
     })
     const inventory = yield* ResilientHttp.make({
       service: "inventory",
@@ -258,7 +282,8 @@ const scenario = (options: Options) =>
     const warehouse: Orders.Warehouse = {
       catalogue: new Set([...skus, Orders.crashingSku]),
       bugFixed: false,
-      flakiness: 0.05
+      flakiness: 0.05,
+      failedOnce: new Set()
     }
     yield* Consumer.run({ schema: Orders.OrderEvent, handler: Orders.shipping(warehouse), concurrency: 4 }).pipe(
       Effect.provide(PgQueue.layerSource({ queue: Orders.eventsQueue, pollInterval: "50 millis" })),
@@ -282,7 +307,12 @@ const scenario = (options: Options) =>
     const spans: Array<PhaseSpan> = []
     const leaks: Record<Client, number> = { naive: 0, resilient: 0 }
     const conflict409: Record<Client, number> = { naive: 0, resilient: 0 }
+    const otherwise: Record<Client, Record<string, number>> = { naive: {}, resilient: {} }
     let duplicatesSent = 0
+    // Orders both services have answered, the resilient one with 201: safe to re-send.
+    const answered = new Map<number, number>()
+    const created: Array<number> = []
+    const calls: Record<Client, Record<string, number>> = { naive: {}, resilient: {} }
     let current = { name: phases[0]!.name, index: 0 }
     const before = yield* retryCounters
 
@@ -325,17 +355,24 @@ const scenario = (options: Options) =>
 
     // --- the load ----------------------------------------------------------------------
     const requests = yield* FiberSet.make<void>()
-    const fire = (client: Client, url: string, body: unknown, duplicate: boolean, phase: string) =>
-      FiberSet.run(
-        requests,
-        Effect.flatMap(post(client, url, body), (sent) =>
-          Effect.map(elapsed, (t) => {
-            const { code, outcome } = classify(sent, duplicate)
+    const fire = (client: Client, url: string, order: Orders.OrderRequest, duplicate: boolean, phase: string) =>
+      Effect.flatMap(elapsed, (t) =>
+        FiberSet.run(
+          requests,
+          Effect.map(post(client, url, order), (sent) => {
             if (sent.status >= 400 && leakPattern.test(sent.body)) leaks[client]++
-            if (duplicate && sent.status === 409) conflict409[client]++
-            samples.push({ t, client, phase, outcome, code, latencyMs: sent.latencyMs })
-          }))
-      )
+            if (duplicate) {
+              if (sent.status === 409) conflict409[client]++
+              else otherwise[client][String(sent.status)] = (otherwise[client][String(sent.status)] ?? 0) + 1
+              return
+            }
+            const seen = (answered.get(order.orderId) ?? 0) + (client === "resilient" && sent.status === 201 ? 10 : 1)
+            answered.set(order.orderId, seen)
+            if (seen === 11) created.push(order.orderId)
+            // Timed by when it was sent, so it lands in the phase (and chart band) that caused it.
+            samples.push({ t, client, phase, ...classify(sent), latencyMs: sent.latencyMs })
+          })
+        ))
     let poisonSent = 0
     const sendPoison = Effect.suspend(() => {
       const which = poison[poisonSent % poison.length]!
@@ -350,13 +387,18 @@ const scenario = (options: Options) =>
 
     const interval = 1_000 / rate
     const ticks = Math.max(1, Math.round((rate * phaseMillis) / 1_000))
-    // Three seconds back, and never a multiple of 20, so a duplicate never copies a duplicate.
-    const duplicateLag = 3 * rate + (3 * rate % 20 === 0 ? 7 : 0)
     let seq = 0
     for (const [index, phase] of phases.entries()) {
       const start = yield* elapsed
+      const previous = spans.at(-1)
+      if (previous !== undefined) spans[spans.length - 1] = { ...previous, end: start }
       current = { name: phase.name, index }
-      yield* upstream.set(phase.script)
+      // Each call is counted by the phase that answered it.
+      yield* upstream.set((request) => {
+        const client = request.headers["x-client"] === "naive" ? "naive" : "resilient"
+        calls[client][phase.name] = (calls[client][phase.name] ?? 0) + 1
+        return phase.behavior
+      })
       if (phase.name === "rate-limited") yield* setLiveInventory(true)
       for (let k = 0; k < ticks; k++) {
         const wait = start + k * interval - (yield* elapsed)
@@ -366,9 +408,11 @@ const scenario = (options: Options) =>
         if (phase.name === "down" && k === Math.floor(ticks / 2)) yield* setLiveInventory(false)
         const i = seq++
         // A client re-sending an order it placed a few seconds ago (not one still in flight).
-        const duplicate = i % 20 === 19 && i >= duplicateLag
+        // Every 20th request re-sends an order both services already answered.
+        const duplicate = i % 20 === 19 && created.length > 0
         if (duplicate) duplicatesSent++
-        const order = { orderId: duplicate ? i + 1 - duplicateLag : i + 1, sku: skus[i % skus.length]!, qty: 1 + (i % 3) }
+        const orderId = duplicate ? created[Math.floor(created.length / 2)]! : i + 1
+        const order = { orderId, sku: skus[i % skus.length]!, qty: 1 + (i % 3) }
         yield* fire("naive", naive.url, order, duplicate, phase.name)
         yield* fire("resilient", resilientUrl, order, duplicate, phase.name)
       }
@@ -392,10 +436,10 @@ const scenario = (options: Options) =>
       Option.match(decodeRepairable(entry.originalMessage), {
         onSome: (event): Effect.Effect<unknown, unknown, SqlClient.SqlClient> => PgQueue.enqueue(entry.queueName, event),
         onNone: () =>
-          Effect.as(
+          Effect.tap(
             sql`INSERT INTO order_events_quarantine (dead_letter_id, payload)
                 VALUES (${entry.id}, ${entry.originalText ?? JSON.stringify(entry.originalMessage)})`,
-            quarantined++
+            () => Effect.sync(() => quarantined++)
           )
       }).pipe(Effect.provideService(SqlClient.SqlClient, sql))
     const replay = yield* dlq.replay({ queue: Orders.eventsQueue }, { processor: repair })
@@ -409,13 +453,6 @@ const scenario = (options: Options) =>
         WHERE order_id BETWEEN 900000 AND 999999`
     const [{ accepted }] = yield* sql<{ accepted: string }>`SELECT count(*) AS accepted FROM orders`
 
-    const calls: Record<Client, Record<string, number>> = { naive: {}, resilient: {} }
-    for (const request of yield* upstream.requests) {
-      const client = request.headers["x-client"] === "naive" ? "naive" : "resilient"
-      const t = request.receivedAt - t0
-      const span = spans.find((s) => t >= s.start && t < s.end) ?? spans[spans.length - 1]!
-      calls[client][span.name] = (calls[client][span.name] ?? 0) + 1
-    }
 
     return {
       endpoints: { naive: naive.url, resilient: resilientUrl, upstream: upstream.url },
@@ -428,7 +465,7 @@ const scenario = (options: Options) =>
       killSwitchSkips: after.skips - before.skips,
       upstreamCalls: calls,
       leaks,
-      duplicates: { sent: duplicatesSent, conflict409 },
+      duplicates: { sent: duplicatesSent, conflict409, otherwise },
       queue: {
         poisonSent,
         deadLetteredBeforeReplay: Object.fromEntries(beforeReplay.map((s) => [s.errorCode, s.total])),

@@ -14,13 +14,21 @@ const totals = (summaries: ReadonlyArray<PhaseSummary>, client: PhaseSummary["cl
     { total: 0, failed: 0, degraded: 0 }
   )
 
+const statuses = (otherwise: Result["duplicates"]["otherwise"]) => {
+  const parts = (["naive", "resilient"] as const).flatMap((client) =>
+    Object.entries(otherwise[client]).map(([status, n]) => `${client} answered ${status} ${n}x`)
+  )
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`
+}
+
 const phaseAt = (result: Result, t: number) =>
   result.phases.find((p) => t >= p.start && t < p.end)?.name ?? "after the load"
 
 export const renderFacts = (result: Result, summaries: ReadonlyArray<PhaseSummary>): ReadonlyArray<string> => {
   const naive = totals(summaries, "naive")
   const resilient = totals(summaries, "resilient")
-  const opened = result.transitions.filter((t) => t.to === "Open").length
+  const opened = result.transitions.filter((t) => t.from === "Closed" && t.to === "Open").length
+  const reopened = result.transitions.filter((t) => t.from === "HalfOpen" && t.to === "Open").length
   const closed = result.transitions.filter((t) => t.to === "Closed").length
   const q = result.queue
   const byCode = Object.entries(q.deadLetteredBeforeReplay).map(([code, n]) => `${code} ${n}`).join(", ") || "none"
@@ -29,7 +37,7 @@ export const renderFacts = (result: Result, summaries: ReadonlyArray<PhaseSummar
     `failed requests: naive ${naive.failed} of ${naive.total} (${percent(naive.failed, naive.total)}), ` +
     `resilient ${resilient.failed} of ${resilient.total} (${percent(resilient.failed, resilient.total)}); ` +
     `the resilient service degraded ${resilient.degraded} answers (stale cache, default, kill switch) instead of failing`,
-    `circuit breaker: opened ${opened}x, closed ${closed}x: ${
+    `circuit breaker: opened ${opened}x, re-opened by a failed probe ${reopened}x, closed ${closed}x: ${
       result.transitions.length === 0 ? "no transitions" : [
         ...result.transitions.slice(0, 6).map((t) => `${t.from}->${t.to} at ${seconds(t.t)} (${phaseAt(result, t.t)})`),
         ...(result.transitions.length > 6 ? [`${result.transitions.length - 6} more in the HTML timeline`] : [])
@@ -40,8 +48,9 @@ export const renderFacts = (result: Result, summaries: ReadonlyArray<PhaseSummar
       result.killSwitch.map((k) => `${k.on ? "on" : "off"} at ${seconds(k.t)}`).join(", ") || "never flipped"
     }; upstream calls it skipped: ${result.killSwitchSkips}`,
     `upstream calls while it was down: naive ${down("naive")}, resilient ${down("resilient")}`,
-    `duplicate orders: ${result.duplicates.sent} sent; answered 409 by resilient ${result.duplicates.conflict409.resilient}, ` +
-    `by naive ${result.duplicates.conflict409.naive}`,
+    `duplicate orders (re-sent after both services answered them): ${result.duplicates.sent}; ` +
+    `answered 409 by resilient ${result.duplicates.conflict409.resilient}, by naive ${result.duplicates.conflict409.naive}` +
+    statuses(result.duplicates.otherwise),
     `error responses leaking internals (SQL, constraint names, stack frames): naive ${result.leaks.naive}, resilient ${result.leaks.resilient}`,
     `orders accepted ${q.ordersAccepted}, shipped ${q.shipped}; poison messages sent ${q.poisonSent}, dead-lettered: ${byCode}`,
     `dead-letter queue depth before replay ${q.pendingBeforeReplay}, after replay ${q.pendingAfterReplay}: ` +

@@ -4,9 +4,9 @@
  *
  * Run: npx tsx examples/demo/main.ts [--duration 36] [--rate 40] [--seed 42] [--out reports]
  */
-import { Command, Options } from "@effect/cli"
+import { Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Exit } from "effect"
+import { Cause, Console, Effect, Schema } from "effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../../test/support/PostgresServer.js"
@@ -15,18 +15,18 @@ import * as Scenario from "./Scenario.js"
 import { renderFacts } from "./facts.js"
 
 /** A fresh database on an embedded server (or on `DATABASE_URL`'s), dropped and stopped afterwards. */
-const scratchDatabase = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const server = await startPostgres()
-    const name = randomDatabaseName("demo")
-    return { server, name, url: await createDatabase(server.url, name) }
-  }),
-  ({ name, server }) =>
-    Effect.promise(async () => {
-      await dropDatabase(server.url, name)
-      await server.stop()
-    })
-)
+const scratchDatabase = Effect.gen(function*() {
+  const server = yield* Effect.acquireRelease(
+    Effect.promise(() => startPostgres()),
+    (server) => Effect.promise(() => server.stop())
+  )
+  const name = randomDatabaseName("demo")
+  const url = yield* Effect.acquireRelease(
+    Effect.promise(() => createDatabase(server.url, name)),
+    () => Effect.promise(() => dropDatabase(server.url, name))
+  )
+  return { url }
+})
 
 const tty = process.stdout.isTTY === true
 
@@ -41,15 +41,24 @@ const showProgress = (p: Scenario.Progress) => {
 }
 
 const duration = Options.integer("duration").pipe(
-  Options.withDescription("total seconds of load, split evenly across the six phases"),
+  Options.withSchema(Schema.Number.pipe(
+    Schema.between(6, 3600, { message: () => "--duration must be between 6 and 3600 seconds (one per phase at least)" })
+  )),
+  Options.withDescription("total seconds of load, split evenly across the six phases (6 to 3600)"),
   Options.withDefault(36)
 )
 const rate = Options.integer("rate").pipe(
-  Options.withDescription("requests per second sent to each of the two services"),
+  Options.withSchema(Schema.Number.pipe(
+    Schema.between(1, 500, { message: () => "--rate must be between 1 and 500 requests per second" })
+  )),
+  Options.withDescription("requests per second sent to each of the two services (1 to 500)"),
   Options.withDefault(40)
 )
 const seed = Options.integer("seed").pipe(
-  Options.withDescription("seed of the upstream's fault mix and of the retry jitter"),
+  Options.withDescription(
+    "seed of the upstream's fault mix, the retry jitter and the warehouse's flakiness; concurrent " +
+      "requests draw from it in the order they happen to run, so runs with one seed are alike, not identical"
+  ),
   Options.withDefault(42)
 )
 const out = Options.directory("out").pipe(
@@ -59,7 +68,6 @@ const out = Options.directory("out").pipe(
 
 const demo = Command.make("demo", { duration, rate, seed, out }, (args) =>
   Effect.gen(function*() {
-    if (args.duration < 6 || args.rate < 1) return yield* Effect.dieMessage("--duration must be >= 6 and --rate >= 1")
     yield* Console.log(`effect-resilience demo: ${args.duration}s of load at ${args.rate} req/s per service, seed ${args.seed}`)
     yield* Console.log("starting Postgres, the chaos upstream and the two orders services...")
     const database = yield* scratchDatabase
@@ -87,14 +95,10 @@ const demo = Command.make("demo", { duration, rate, seed, out }, (args) =>
 const cli = Command.run(demo, { name: "effect-resilience demo", version: "0.1.0" })
 
 cli(process.argv).pipe(
+  // The CLI has already printed a usage error; anything else is reported here, once.
+  Effect.tapErrorCause((cause) =>
+    ValidationError.isValidationError(Cause.squash(cause)) ? Effect.void : Console.error(Cause.pretty(cause))
+  ),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({
-    // Everything the demo started has been stopped by now (the scope closed): exit at once
-    // instead of waiting for idle keep-alive sockets to time out.
-    teardown: (exit, onExit) => {
-      const code = Exit.isSuccess(exit) ? 0 : 1
-      onExit(code)
-      process.exit(code)
-    }
-  })
+  NodeRuntime.runMain({ disableErrorReporting: true })
 )

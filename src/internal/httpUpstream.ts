@@ -81,6 +81,19 @@ const pick = (choices: ReadonlyArray<readonly [number, Behavior]>, roll: number)
   return choices[choices.length - 1]![1]
 }
 
+/**
+ * Never answers, and ends (interrupted) once the client's socket closes: a handler parked on
+ * `Effect.never` would outlive the connection and, with it, the server's scope.
+ */
+const untilClosed = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<never> =>
+  Effect.async<never>((resume) => {
+    const socket = NodeHttpServerRequest.toIncomingMessage(request).socket
+    if (socket.destroyed) return resume(Effect.interrupt)
+    const onClose = () => resume(Effect.interrupt)
+    socket.once("close", onClose)
+    return Effect.sync(() => void socket.off("close", onClose))
+  })
+
 /** @internal */
 export const make = (
   initial: Script,
@@ -115,13 +128,13 @@ export const make = (
         case "Delay":
           return Effect.zipRight(Effect.sleep(behavior.duration), run(behavior.then, request, n))
         case "Hang":
-          return Effect.zipRight(record({ seq: n, kind: "hang", status: undefined }), Effect.never)
+          return Effect.zipRight(record({ seq: n, kind: "hang", status: undefined }), untilClosed(request))
         case "Reset":
           return Effect.zipRight(
             record({ seq: n, kind: "reset", status: undefined }),
             Effect.zipRight(
               Effect.sync(() => NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()),
-              Effect.never
+              Effect.interrupt
             )
           )
         case "Mix":

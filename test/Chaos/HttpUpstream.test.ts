@@ -58,6 +58,27 @@ describe("HttpUpstream", () => {
       expect((yield* upstream.outcomes)[0]?.kind).toBe("reset")
     }))
 
+  it.live("resets and hangs leave nothing running once the upstream's scope closes", () =>
+    Effect.gen(function*() {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length
+      const before = timers()
+      yield* Effect.scoped(Effect.gen(function*() {
+        const upstream = yield* HttpUpstream.make(HttpUpstream.reset)
+        for (let i = 0; i < 3; i++) expect((yield* get(upstream.url)).status).toBe(-1)
+        yield* upstream.set(HttpUpstream.hang)
+        // One hang the client gives up on, one still hanging when the scope closes.
+        const gaveUp = yield* Effect.promise(() =>
+          fetch(upstream.url, { signal: AbortSignal.timeout(100) }).then(() => "answered", () => "aborted")
+        )
+        expect(gaveUp).toBe("aborted")
+        yield* Effect.fork(get(upstream.url))
+        yield* waitUntil(Effect.map(upstream.requests, (r) => r.length === 5))
+      }))
+      // A handler parked forever holds a timer; give closed sockets a moment to report.
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
+      expect(timers()).toBeLessThanOrEqual(before)
+    }))
+
   it.scoped("delays on the TestClock: no answer until the clock moves", () =>
     Effect.gen(function*() {
       const upstream = yield* HttpUpstream.make(HttpUpstream.delay("3 seconds", HttpUpstream.ok({ late: true })))

@@ -3,6 +3,11 @@
  * headline facts the demo exists to show must hold, and nothing it started may outlive it.
  */
 import { Effect } from "effect"
+import { execFile } from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { promisify } from "node:util"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Report from "../../examples/demo/Report.js"
@@ -10,9 +15,13 @@ import * as Scenario from "../../examples/demo/Scenario.js"
 import { adminUrl } from "../support/PgTest.js"
 import { createDatabase, dropDatabase, randomDatabaseName } from "../support/PostgresServer.js"
 
+const run = promisify(execFile)
+const root = Path.resolve(import.meta.dirname, "../..")
+const tsx = Path.join(root, "node_modules", ".bin", "tsx")
 const name = randomDatabaseName("demo_scenario")
 let result: Scenario.Result
 let summaries: ReadonlyArray<Report.PhaseSummary>
+
 
 const totals = (client: Report.Client) =>
   summaries.filter((s) => s.client === client).reduce(
@@ -22,7 +31,7 @@ const totals = (client: Report.Client) =>
 
 beforeAll(async () => {
   const url = await createDatabase(adminUrl(), name)
-  result = await Effect.runPromise(Scenario.run({ databaseUrl: url, phaseMillis: 1_500, rate: 25, seed: 7 }))
+  result = await Effect.runPromise(Scenario.run({ databaseUrl: url, phaseMillis: 2_000, rate: 25, seed: 7 }))
   summaries = Report.summarize(result.samples, result.phases)
 }, 120_000)
 
@@ -33,7 +42,8 @@ describe("the demo scenario", () => {
     expect(result.phases.map((p) => p.name)).toEqual(Scenario.phases.map((p) => p.name))
     const naive = totals("naive")
     const resilient = totals("resilient")
-    expect(naive.total).toBe(6 * Math.round(25 * 1.5))
+    // Duplicates are counted apart, so each phase has its 50 ticks minus the re-sent orders.
+    expect(naive.total + result.duplicates.sent).toBe(6 * 25 * 2)
     expect(resilient.total).toBe(naive.total)
   })
 
@@ -55,7 +65,7 @@ describe("the demo scenario", () => {
     expect(closedAfter).toBe(true)
     expect(result.transitions.at(-1)?.to).toBe("Closed")
     // Failing fast: while the upstream was down the resilient service barely called it.
-    expect(result.upstreamCalls.resilient["down"] ?? 0).toBeLessThan((result.upstreamCalls.naive["down"] ?? 0) / 3)
+    expect(result.upstreamCalls.resilient["down"] ?? 0).toBeLessThan((result.upstreamCalls.naive["down"] ?? 0) / 2)
     expect(result.retries).toBeGreaterThan(0)
   })
 
@@ -67,7 +77,9 @@ describe("the demo scenario", () => {
   it("duplicates are a 409 without leaking internals; the naive service leaks", () => {
     expect(result.duplicates.sent).toBeGreaterThan(0)
     expect(result.duplicates.conflict409.resilient).toBe(result.duplicates.sent)
+    expect(result.duplicates.otherwise.resilient).toEqual({})
     expect(result.duplicates.conflict409.naive).toBe(0)
+    expect(result.duplicates.otherwise.naive["500"]).toBeGreaterThan(0)
     expect(result.leaks.resilient).toBe(0)
     expect(result.leaks.naive).toBeGreaterThan(0)
   })
@@ -87,12 +99,12 @@ describe("the demo scenario", () => {
     expect(q.shipped).toBe(q.ordersAccepted + q.repairedShipped)
   })
 
-  it("writes one structured JSON log line per failure it reports", () => {
-    expect(result.logLines.length).toBeGreaterThan(0)
-    for (const line of result.logLines) {
-      const entry = JSON.parse(line) as Record<string, unknown>
-      expect(["WARN", "ERROR", "FATAL"]).toContain(entry["level"])
-    }
+  it("writes its WARN-and-above log lines as JSON, dead letters and refused duplicates among them", () => {
+    const entries = result.logLines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    for (const entry of entries) expect(["WARN", "ERROR", "FATAL"]).toContain(entry["level"])
+    const deadLettered = entries.filter((e) => e["message"] === "message_dead_lettered")
+    expect(deadLettered.length).toBeGreaterThanOrEqual(result.queue.poisonSent)
+    expect(entries.filter((e) => e["error_code"] === "DB_UNIQUE_VIOLATION")).toHaveLength(result.duplicates.sent)
   })
 
   it("leaves nothing running", async () => {
@@ -108,4 +120,39 @@ describe("the demo scenario", () => {
       await client.end()
     }
   })
+})
+
+describe("npm start", () => {
+  it("runs a short scenario, writes both reports and exits 0 on its own", async () => {
+    const out = Fs.mkdtempSync(Path.join(Os.tmpdir(), "demo-report-"))
+    try {
+      // No kill, no forced exit in main.ts: a fiber or timer left behind would keep the process
+      // alive until the 90 s timeout below fails the test.
+      const { stdout } = await run(tsx, ["examples/demo/main.ts", "--duration", "6", "--rate", "5", "--out", out], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: adminUrl() },
+        timeout: 90_000
+      })
+      expect(stdout).toMatch(/failed requests: naive \d+ of \d+/)
+      expect(stdout).toContain(`HTML report: ${Path.join(out, "demo-report.html")}`)
+      const html = Fs.readFileSync(Path.join(out, "demo-report.html"), "utf8")
+      expect(html).toContain("<svg")
+      expect(html).not.toMatch(/<script|<link|src=|https?:\/\//i)
+      const log = Fs.readFileSync(Path.join(out, "demo-errors.jsonl"), "utf8").trim().split("\n")
+      expect(log.length).toBeGreaterThan(0)
+      for (const line of log) expect(() => JSON.parse(line)).not.toThrow()
+    } finally {
+      Fs.rmSync(out, { recursive: true, force: true })
+    }
+  }, 120_000)
+
+  it("refuses a duration too short for six phases with a usage error", async () => {
+    const failed = await run(tsx, ["examples/demo/main.ts", "--duration", "2"], { cwd: root, timeout: 60_000 }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error
+    )
+    expect(failed?.code).not.toBe(0)
+    expect(`${failed?.stdout}${failed?.stderr}`).toMatch(/duration/i)
+    expect(`${failed?.stdout}${failed?.stderr}`).not.toMatch(/\n\s+at /)
+  }, 60_000)
 })
