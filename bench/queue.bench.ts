@@ -8,7 +8,8 @@
  *   a table; no leases, no retries, at-most-once: the practical limit
  *
  * for 0%, 1% and 10% permanent failures with 1 and 4 consumers. Each run enqueues N messages
- * in batches and ends when every message was processed or dead-lettered. Before each run the
+ * in batches and ends when every message was processed or dead-lettered; repetitions are
+ * interleaved across the three systems and the median is reported. Before each run the
  * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
  * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
  *
@@ -29,7 +30,7 @@ import * as PgQueue from "../src/PgQueue.js"
 import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
 
 const N = Number(process.env["BENCH_MESSAGES"] ?? 10_000)
-const REPS = Number(process.env["BENCH_REPS"] ?? 3)
+const REPS = Number(process.env["BENCH_REPS"] ?? 5)
 const BATCH = 50
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
 const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
@@ -225,28 +226,35 @@ const main = async () => {
     ]
     const systems = all.filter(([system]) => ONLY === undefined || ONLY.some((o) => system.startsWith(o)))
     console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}`)
-    // Warm-up: JIT and connection pools, not measured.
-    for (const [, run] of systems) await run(0, 1)
+    // Warm-up: JIT (success and failure paths) and connection pools, not measured.
+    for (const [, run] of systems) {
+      await run(0, 1)
+      await run(0.1, 4)
+    }
 
+    // Repetitions are interleaved across systems, so a load spike on the shared machine hits
+    // every system of a row alike instead of one system's whole sample.
     const results: Array<Result> = []
     for (const rate of failureRates) {
       for (const consumers of consumerCounts) {
-        for (const [system, run] of systems) {
-          const consume: Array<number> = []
-          const e2e: Array<number> = []
-          for (let rep = 0; rep < REPS; rep++) {
+        const consume = new Map<string, Array<number>>()
+        const e2e = new Map<string, Array<number>>()
+        for (let rep = 0; rep < REPS; rep++) {
+          for (const [system, run] of systems) {
             await pool.query("VACUUM")
             gc()
             const timing = await run(rate, consumers)
-            consume.push(timing.consume)
-            e2e.push(timing.e2e)
+            consume.set(system, [...(consume.get(system) ?? []), timing.consume])
+            e2e.set(system, [...(e2e.get(system) ?? []), timing.e2e])
           }
+        }
+        for (const [system] of systems) {
           const result = {
             system,
             rate,
             consumers,
-            consumePerSec: N / (median(consume) / 1000),
-            e2ePerSec: N / (median(e2e) / 1000)
+            consumePerSec: N / (median(consume.get(system)!) / 1000),
+            e2ePerSec: N / (median(e2e.get(system)!) / 1000)
           }
           results.push(result)
           console.log(

@@ -9,6 +9,7 @@ import {
   Either,
   Exit,
   FiberRef,
+  FiberSet,
   LogLevel,
   Metric,
   Option,
@@ -217,6 +218,8 @@ export const infrastructureSchedule = (retries?: number): Schedule.Schedule<unkn
     maxAttempts: retries === undefined ? Number.MAX_SAFE_INTEGER : retries + 1
   })
 
+const deadLetterRetries = infrastructureSchedule(8)
+
 /** @internal */
 export const defaultMaxPayloadBytes = 256 * 1024
 /** @internal */
@@ -305,7 +308,15 @@ export const run = <A, I, E, R>(
     const outcome = (message: Message, event: string) =>
       Effect.annotateLogs({ queue, message_id: message.id, delivery: message.attempts, event })
 
-    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) => {
+    // Dead-letter writes run beside the workers (set up by `dispatch` in the consumer's scope), so
+    // a burst of failures does not stall every worker on the store's round trip; the message
+    // stays held (leased) until its dead letter is written, and only then is it acked.
+    let handOff = (write: Effect.Effect<void, SourceError>): Effect.Effect<void, SourceError> => write
+
+    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
+      handOff(recordDeadLetter(message, failure, attempts, first, last))
+
+    const recordDeadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) => {
       const dl: NewDeadLetter = {
         queueName: queue,
         messageId: message.id,
@@ -322,7 +333,7 @@ export const run = <A, I, E, R>(
       }
       const log = failure.category === "Unexpected" ? Effect.logError : Effect.logWarning
       return dlq.send(dl).pipe(
-        Effect.retry({ schedule: infrastructureSchedule(8), while: Errors.isTransient }),
+        Effect.retry({ schedule: deadLetterRetries, while: Errors.isTransient }),
         Effect.matchCauseEffect({
           onSuccess: (id) =>
             Effect.zipRight(
@@ -346,13 +357,13 @@ export const run = <A, I, E, R>(
           onFailure: (cause): Effect.Effect<void, SourceError> => {
             const error = Cause.failureOption(cause)
             // The store cannot work at all (a missing table, a missing grant): no redelivery can
-            // succeed either. The message goes back untouched and the consumer stops.
+            // succeed either. The consumer stops; the message, still held, goes back untouched
+            // with everything else the source holds when it shuts down.
             if (Option.isSome(error) && Errors.isCategorized(error.value) && !Errors.isTransient(error.value)) {
               const broken = error.value
-              return Effect.logError("dead_letter_store_unusable: consumer stopped", cause).pipe(
-                outcome(message, "released"),
-                Effect.zipRight(message.release({ countAttempt: false })),
-                Effect.zipRight(Effect.fail(broken))
+              return Effect.zipRight(
+                Effect.logError("dead_letter_store_unusable: consumer stopped", cause).pipe(outcome(message, "released")),
+                Effect.fail(broken)
               )
             }
             // The store is down: the message must not be acked. Put it back for later.
@@ -455,6 +466,12 @@ export const run = <A, I, E, R>(
     // back the rest of what it claimed.
     const dispatch = Effect.gen(function*() {
       const pull = yield* Stream.toPull(source.messages)
+      // Opened after the source: on shutdown, pending dead-letter writes are interrupted before
+      // the source hands back what it holds (a written one is found again on redelivery).
+      const deadLetters = yield* FiberSet.make<void, SourceError>()
+      const writing = yield* Effect.makeSemaphore(concurrency)
+      handOff = (write) =>
+        Effect.zipRight(writing.take(1), Effect.asVoid(FiberSet.run(deadLetters, Effect.ensuring(write, writing.release(1)))))
       const pulling = yield* Effect.makeSemaphore(1)
       let buffer: ReadonlyArray<Message> = []
       let index = 0
@@ -498,8 +515,10 @@ export const run = <A, I, E, R>(
             : idle
         })
       })
-      // A handler that dies (a fatal error) or a source failure stops every worker.
-      yield* Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+      // A handler that dies (a fatal error), a source failure or an unusable dead-letter store
+      // stops every worker. Otherwise the run ends once the source has and every write is done.
+      const workers = Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+      yield* Effect.raceFirst(Effect.zipRight(workers, FiberSet.awaitEmpty(deadLetters)), FiberSet.join(deadLetters))
     })
     yield* Effect.logInfo("consumer_started").pipe(Effect.annotateLogs({ queue, concurrency }))
     yield* Effect.scoped(dispatch).pipe(

@@ -181,6 +181,8 @@ export const resilient = <A>(
 export const makeStream = (sql: SqlClient.SqlClient, options: SourceOptions): Stream.Stream<Message, PgError> =>
   Stream.unwrapScoped(makeState(sql, options))
 
+const ackRetries = infrastructureSchedule(5)
+
 const makeState = (
   sql: SqlClient.SqlClient,
   options: SourceOptions
@@ -214,7 +216,7 @@ const makeState = (
         sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${ids}::bigint[])`,
         "queue_ack_failed",
         queue,
-        infrastructureSchedule(5)
+        ackRetries
       )
     // Still failing (logged): the leases expire and the messages come back, so delivery stays at
     // least once and nothing is lost. A permanent failure stops the stream at its next claim.
