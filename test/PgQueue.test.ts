@@ -132,6 +132,21 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
       expect([...seen.values()].every((count) => count === 1)).toBe(true)
     })), { timeout: 30_000 })
 
+  it.effect("acks ride on the next claim; those still pending at shutdown are written, not left to the lease", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, Array.from({ length: 230 }, (_, n) => ({ n })))
+      const seen = new Set<number>()
+      const fiber = yield* Consumer.run({ schema: Job, handler: (job) => Effect.sync(() => void seen.add(job.n)) }).pipe(
+        // No flusher within the test: only claims and the shutdown flush can delete.
+        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, batchSize: 50, ackWindow: "1 hour" }), DeadLetter.layerMemory())),
+        Effect.fork
+      )
+      yield* waitUntil(Effect.sync(() => seen.size === 230))
+      yield* Fiber.interrupt(fiber)
+      expect(yield* PgQueue.depth(queue)).toBe(0)
+    })))
+
   it.scoped("a missing queue table stops the consumer at once with UndefinedObject (42P01), not a retry loop", () =>
     live(Effect.gen(function*() {
       const empty = yield* PgTest.freshDatabase("pgqueue_missing")

@@ -2,7 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DurationInput } from "effect/Duration"
 import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Layer, Option, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
 import type { Schedule } from "effect"
 import * as Errors from "../Errors.js"
 import type { PgError } from "../PgError.js"
@@ -198,18 +198,23 @@ const makeState = (
     // Handled but not yet deleted: written by the next claim or by the flusher, whichever
     // comes first. Lost in a crash, they are redelivered after their lease (at least once).
     let acked: Array<string> = []
+    // Bumped whenever pending acks are taken: the flusher's sign that a claim carried them.
+    let taken = 0
     const takeAcked = (): ReadonlyArray<string> => {
       if (acked.length === 0) return noIds
       const ids = acked
       acked = []
+      taken++
       return ids
     }
-    // A failed write hands its ids back for the next one.
+    // A failed write hands its ids back for the next one (deleting twice is harmless).
+    const ackPending = yield* Effect.makeLatch(false)
     const restore = (ids: ReadonlyArray<string>) =>
       Effect.sync(() => {
-        if (ids.length > 0) acked = acked.length === 0 ? ids.slice() : ids.concat(acked)
+        if (ids.length === 0) return
+        acked = acked.length === 0 ? ids.slice() : ids.concat(acked)
+        ackPending.unsafeOpen()
       })
-    const ackPending = yield* Effect.makeLatch(false)
 
     const deleteIds = (ids: ReadonlyArray<string>) =>
       resilient(
@@ -222,10 +227,19 @@ const makeState = (
     // least once and nothing is lost. A permanent failure stops the stream at its next claim.
     // effect-resilience-audit-ignore catch-all-to-success: an unacknowledged message is redelivered after its lease; the failure was logged
     const flushAcks = Effect.suspend(() => Effect.catchAll(deleteIds(takeAcked()), () => Effect.void))
-    const flushOnce = Effect.zipRight(
-      Effect.zipRight(ackPending.await, Effect.zipRight(ackPending.close, Effect.sleep(ackWindow))),
-      Effect.uninterruptible(Effect.suspend(() => acked.length === 0 ? Effect.void : flushAcks))
-    )
+    // Acks get `ackWindow` to be carried by a claim; only those that waited a whole window with
+    // no claim taking any (the queue is idle, or the handlers are slow) get a DELETE of their own.
+    const waitOrFlush: Effect.Effect<void> = Effect.suspend(() => {
+      const seen = taken
+      return Effect.zipRight(
+        Effect.sleep(ackWindow),
+        Effect.suspend(() => {
+          if (acked.length === 0) return Effect.void
+          return taken === seen ? Effect.uninterruptible(flushAcks) : waitOrFlush
+        })
+      )
+    })
+    const flushOnce = Effect.zipRight(ackPending.await, Effect.zipRight(ackPending.close, waitOrFlush))
     yield* Effect.forkScoped(Effect.forever(flushOnce))
 
     if (options.heartbeat !== false) {
@@ -299,7 +313,9 @@ const makeState = (
 
     const claimOnce = Effect.suspend(() => {
       const ids = takeAcked()
-      return Effect.tapError(claimWith(sql, queue, batchSize, leaseMillis, ids), () => restore(ids))
+      // Failed or interrupted (shutdown): the acks go back for the next claim or the final flush.
+      return Effect.onExit(claimWith(sql, queue, batchSize, leaseMillis, ids), (exit) =>
+        Exit.isSuccess(exit) ? Effect.void : restore(ids))
     })
     // The queue's own transient failures (connection loss, restarts) are the consumer's to ride
     // out, however long they last; a permanent one ends the stream with the typed error.
