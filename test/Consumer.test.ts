@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as Errors from "../src/Errors.js"
@@ -313,5 +313,27 @@ describe("Consumer", () => {
       expect(exit).toEqual(Exit.fail(broken))
       expect(unusable.sends()).toBe(1) // not retried
       expect(yield* source.stats).toEqual({ pending: 1, inFlight: 0, acked: 0 })
+    }))
+
+  it.effect("defaultSchedule is Retry.exponential: 100 ms doubling plus up to 100 ms of jitter, capped, 4 retries", () =>
+    Effect.gen(function*() {
+      const failure = new Errors.ServiceUnavailable({ service: "inventory" })
+      let calls = 0
+      const retried = yield* Effect.fork(Effect.retry(Effect.suspend(() => {
+        calls++
+        return Effect.fail(failure)
+      }), Consumer.defaultSchedule))
+      yield* TestClock.adjust("1 minute")
+      expect(Exit.isFailure(yield* Fiber.await(retried))).toBe(true)
+      expect(calls).toBe(5)
+      for (let run = 0; run < 20; run++) {
+        // The delays before the 4 retries (a last output comes with the decision to stop).
+        const outputs = Chunk.toReadonlyArray(yield* Schedule.run(Consumer.defaultSchedule, 0, Array(10).fill(failure)))
+        outputs.slice(0, 4).forEach((delay, n) => {
+          const millis = Duration.toMillis(delay as Duration.Duration)
+          expect(millis).toBeGreaterThanOrEqual(100 * 2 ** n)
+          expect(millis).toBeLessThanOrEqual(Math.min(100 * 2 ** n + 100, 5000))
+        })
+      }
     }))
 })

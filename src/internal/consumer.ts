@@ -383,7 +383,7 @@ export const run = <A, I, E, R>(
       return { error, category: "Permanent", code: error.code, type: error._tag, message: error.message, defect: false }
     }
 
-    const rejectNow = (message: Message, failure: Failure) =>
+    const rejectWith = (message: Message, failure: Failure) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => deadLetter(message, failure, 1, now, now))
 
     const logProcessed = (message: Message) =>
@@ -393,7 +393,16 @@ export const run = <A, I, E, R>(
       Effect.zipRight(message.ack, Effect.zipRight(Metric.increment(processed), logProcessed(message)))
 
     // Slow path: classify, retry transient failures on the schedule, dead-letter the rest.
-    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>) =>
+    // A permanent failure (the common one) is dead-lettered without the retry loop's generator.
+    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>) => {
+      if (!Cause.isInterruptedOnly(firstCause)) {
+        const failure = failureOf(firstCause)
+        if (failure.category !== "Fatal" && failure.category !== "Transient") return rejectWith(message, failure)
+      }
+      return retrying(message, body, firstCause)
+    }
+
+    const retrying = (message: Message, body: A, firstCause: Cause.Cause<E>) =>
       Effect.gen(function*() {
         const first = yield* Clock.currentTimeMillis
         let last = first
@@ -434,7 +443,7 @@ export const run = <A, I, E, R>(
     const processOne = (message: Message): Effect.Effect<void, SourceError, R> => {
       if (message.attempts > maxDeliveries) {
         // Delivered again and again without an outcome: the process handling it keeps dying.
-        return rejectNow(message, {
+        return rejectWith(message, {
           error: undefined,
           category: "Unexpected",
           code: "MAX_DELIVERIES_EXCEEDED",
@@ -444,13 +453,13 @@ export const run = <A, I, E, R>(
         })
       }
       if (utf8Bytes(message.payload) > maxBytes) {
-        return rejectNow(
+        return rejectWith(
           message,
           validationFailure("message", `payload is ${utf8Bytes(message.payload)} bytes, limit ${maxBytes}`)
         )
       }
       const decoded = decode(message.payload)
-      if (Either.isLeft(decoded)) return rejectNow(message, validationFailure("message", parseErrorText(decoded.left)))
+      if (Either.isLeft(decoded)) return rejectWith(message, validationFailure("message", parseErrorText(decoded.left)))
       const value = decoded.right
       return Effect.matchCauseEffect(Effect.suspend(() => handler(value, message)), {
         onSuccess: () => succeeded(message),
