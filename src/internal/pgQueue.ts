@@ -174,7 +174,7 @@ export const resilient = <A>(
  * The stream of one consumer's claims. Each run of the stream owns its state: the set of
  * messages it holds (for heartbeats and release on shutdown) and the acks not yet written.
  * Acks ride on the next claim (one statement deletes what was handled and claims the next
- * batch); a background flusher writes them when no claim comes within `ackWindow`.
+ * batch); a background flusher writes those that no claim carried within `ackWindow`.
  *
  * @internal
  */
