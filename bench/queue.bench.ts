@@ -8,14 +8,18 @@
  *   a table; no leases, no retries, at-most-once: the practical limit
  *
  * for 0%, 1% and 10% permanent failures with 1 and 4 consumers. Each run enqueues N messages
- * in batches and ends when every message was processed or dead-lettered. Before each run the
+ * in batches and ends when every message was processed or dead-lettered; repetitions are
+ * interleaved across the three systems and the median is reported. Before each run the
  * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
  * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
  *
  *   npx tsx --expose-gc bench/queue.bench.ts
  */
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted, Schema } from "effect"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { ConfigError } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Redacted, Schema } from "effect"
 import { PgBoss } from "pg-boss"
 import pg from "pg"
 import * as Consumer from "../src/Consumer.js"
@@ -26,7 +30,7 @@ import * as PgQueue from "../src/PgQueue.js"
 import { createDatabase, dropDatabase, randomDatabaseName, startPostgres } from "../test/support/PostgresServer.js"
 
 const N = Number(process.env["BENCH_MESSAGES"] ?? 10_000)
-const REPS = Number(process.env["BENCH_REPS"] ?? 3)
+const REPS = Number(process.env["BENCH_REPS"] ?? 5)
 const BATCH = 50
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
 const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
@@ -64,15 +68,19 @@ const Job = Schema.Struct({ n: Schema.Number })
 /** Called between the enqueue and the consume phase, outside both timings. */
 type Between = () => Promise<void>
 
-const runOurs = async (url: string, rate: number, consumers: number, between: Between) => {
+// One client for every run, as pg-boss and the raw loop keep theirs: connecting is not part of
+// the measurement. Sized for 4 consumers (claims, ack flushes, dead-letter writes, heartbeats).
+type OursRuntime = ManagedRuntime.ManagedRuntime<PgClient.PgClient | SqlClient.SqlClient, SqlError | ConfigError.ConfigError>
+
+const oursRuntime = (url: string): OursRuntime =>
+  ManagedRuntime.make(
+    PgClient.layer({ url: Redacted.make(url), maxConnections: 14, connectTimeout: Duration.seconds(10) })
+  )
+
+const runOurs = async (runtime: OursRuntime, rate: number, consumers: number, between: Between) => {
   const queue = queueName("ours")
   let processed = 0
   let dead = 0
-  const Pg = PgClient.layer({
-    url: Redacted.make(url),
-    maxConnections: consumers * 3 + 2,
-    connectTimeout: Duration.seconds(10)
-  })
   const Counted = Layer.effect(
     DeadLetter.DeadLetter,
     Effect.map(DeadLetterPostgres.make(), (store) => ({
@@ -98,14 +106,14 @@ const runOurs = async (url: string, rate: number, consumers: number, between: Be
       ))
     yield* Effect.promise(() => until(() => processed + dead >= N, "ours"))
     const t2 = performance.now()
-    // Stop (and wait for) the consumers before their connection pool closes.
+    // Stop (and wait for) the consumers before the next run.
     yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
     return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
   }).pipe(
-    Effect.provide(Counted.pipe(Layer.provideMerge(Pg))),
+    Effect.provide(Counted),
     Logger.withMinimumLogLevel(LogLevel.Error)
   )
-  return Effect.runPromise(program)
+  return runtime.runPromise(program)
 }
 
 // --- pg-boss ----------------------------------------------------------------------
@@ -197,12 +205,11 @@ const main = async () => {
   const name = randomDatabaseName("bench_queue")
   const url = await createDatabase(server.url, name)
   const pool = new pg.Pool({ connectionString: url, max: 8 })
+  const ours = oursRuntime(url)
   const boss = new PgBoss({ connectionString: url, max: 10, supervise: false, schedule: false })
   boss.on("error", (error) => console.error("pg-boss:", error))
   try {
-    await Effect.runPromise(
-      PgQueue.migrate.pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) })), Effect.scoped)
-    )
+    await ours.runPromise(PgQueue.migrate)
     await pool.query("CREATE TABLE raw_queue (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
     await pool.query("CREATE INDEX ON raw_queue (queue_name, id)")
     await pool.query("CREATE TABLE raw_dead (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
@@ -213,34 +220,41 @@ const main = async () => {
     const analyze = async () => void (await pool.query("ANALYZE"))
     type Run = (rate: number, consumers: number) => Promise<{ consume: number; e2e: number }>
     const all: ReadonlyArray<readonly [string, Run]> = [
-      ["effect-resilience", (rate, c) => runOurs(url, rate, c, analyze)],
+      ["effect-resilience", (rate, c) => runOurs(ours, rate, c, analyze)],
       ["pg-boss 12.35", (rate, c) => runBoss(boss, rate, c, analyze)],
       ["raw SKIP LOCKED", (rate, c) => runRaw(pool, rate, c, analyze)]
     ]
     const systems = all.filter(([system]) => ONLY === undefined || ONLY.some((o) => system.startsWith(o)))
     console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}`)
-    // Warm-up: JIT and connection pools, not measured.
-    for (const [, run] of systems) await run(0, 1)
+    // Warm-up: JIT (success and failure paths) and connection pools, not measured.
+    for (const [, run] of systems) {
+      await run(0, 1)
+      await run(0.1, 4)
+    }
 
+    // Repetitions are interleaved across systems, so a load spike on the shared machine hits
+    // every system of a row alike instead of one system's whole sample.
     const results: Array<Result> = []
     for (const rate of failureRates) {
       for (const consumers of consumerCounts) {
-        for (const [system, run] of systems) {
-          const consume: Array<number> = []
-          const e2e: Array<number> = []
-          for (let rep = 0; rep < REPS; rep++) {
+        const consume = new Map<string, Array<number>>()
+        const e2e = new Map<string, Array<number>>()
+        for (let rep = 0; rep < REPS; rep++) {
+          for (const [system, run] of systems) {
             await pool.query("VACUUM")
             gc()
             const timing = await run(rate, consumers)
-            consume.push(timing.consume)
-            e2e.push(timing.e2e)
+            consume.set(system, [...(consume.get(system) ?? []), timing.consume])
+            e2e.set(system, [...(e2e.get(system) ?? []), timing.e2e])
           }
+        }
+        for (const [system] of systems) {
           const result = {
             system,
             rate,
             consumers,
-            consumePerSec: N / (median(consume) / 1000),
-            e2ePerSec: N / (median(e2e) / 1000)
+            consumePerSec: N / (median(consume.get(system)!) / 1000),
+            e2ePerSec: N / (median(e2e.get(system)!) / 1000)
           }
           results.push(result)
           console.log(
@@ -291,6 +305,7 @@ const main = async () => {
     console.log("goal: ours/pg-boss >= 1, raw/ours <= 2")
   } finally {
     await boss.stop({ graceful: false }).catch(() => {})
+    await ours.dispose()
     await pool.end()
     await dropDatabase(server.url, name).catch(() => {})
     await server.stop()

@@ -57,8 +57,9 @@ export interface ReleaseOptions extends internal.ReleaseOptions {}
 export interface Message extends internal.Message {}
 
 /**
- * A message source: a queue name and a never-failing Stream of deliveries. The source owns
- * its infrastructure failures (reconnects, retries of its claims).
+ * A message source: a queue name and a Stream of deliveries. The source owns its transient
+ * infrastructure failures (reconnects, retries of its claims); the stream fails only with a
+ * {@link SourceError} it cannot ride out, such as a missing table.
  *
  * @example
  * ```ts
@@ -72,6 +73,24 @@ export interface Message extends internal.Message {}
  * @category models
  */
 export interface Source extends internal.Source {}
+
+/**
+ * Why a consumer stopped on its own: a permanent or fatal infrastructure error of its source or
+ * of the dead-letter store (with a Postgres backend, the translated `PgError`: a missing table
+ * is `UndefinedObject`, a missing grant `InsufficientPrivilege`). Retrying would not help.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Errors, type Consumer } from "effect-resilience"
+ *
+ * const report = (e: Consumer.SourceError) => Effect.logError(`consumer stopped: ${Errors.codeOf(e)}`)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type SourceError = internal.SourceError
 
 /**
  * The message source a consumer reads, as a service: `PgQueue.layerSource` for Postgres,
@@ -162,7 +181,9 @@ export interface ConsumerOptions<A, I, E, R> extends internal.ConsumerOptions<A,
  *
  * **Details**
  *
- * Concurrency is bounded by `concurrency`. On interrupt, in-flight handlers are interrupted
+ * Concurrency is bounded by `concurrency`: that many workers share each chunk the source
+ * delivers, without a fiber per message. It fails only with a {@link SourceError} (the message
+ * at hand is released first). On interrupt, in-flight handlers are interrupted
  * and their messages released (they do not count as an attempt); the source then hands back
  * whatever it still holds. Each outcome is logged with `queue`, `message_id`, `delivery` and
  * `event` annotations (`processed` at debug, `retry` and `dead_lettered` at warning,
@@ -199,12 +220,13 @@ export interface ConsumerOptions<A, I, E, R> extends internal.ConsumerOptions<A,
  */
 export const run: <A, I, E, R>(
   options: ConsumerOptions<A, I, E, R>
-) => Effect.Effect<void, never, R | MessageSource | DeadLetter> = internal.run
+) => Effect.Effect<void, SourceError, R | MessageSource | DeadLetter> = internal.run
 
 /**
- * The default retry schedule for transient failures: 100 ms doubling, jittered, each wait
- * capped at 5 s, at most 4 retries. A `retryAfter` on the error (e.g. `RateLimited`) is
- * honoured when it asks for longer.
+ * The default retry schedule for transient failures, built with `Retry.exponential`: 100 ms
+ * doubling plus up to 100 ms of jitter, each wait capped at 5 s, at most 4 retries (5
+ * attempts). A `retryAfter` on the error (e.g. `RateLimited`) is honoured when it asks for
+ * longer.
  *
  * @example
  * ```ts

@@ -157,6 +157,24 @@ export const DeadLetterStoreFailed: typeof internal.DeadLetterStoreFailed = inte
 export type DeadLetterStoreFailed = internal.DeadLetterStoreFailed
 
 /**
+ * What the store's operations fail with: {@link DeadLetterStoreFailed} when the failure may pass
+ * (a lost connection, a restart: retry it), or, from the Postgres store, the typed `PgError` of a
+ * store that cannot work as configured (a missing table is `UndefinedObject`, a missing grant
+ * `InsufficientPrivilege`): no retry fixes those, so the consumer stops instead.
+ *
+ * @example
+ * ```ts
+ * import { DeadLetter, Errors } from "effect-resilience"
+ *
+ * const retryable = (e: DeadLetter.StoreError) => Errors.isTransient(e)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StoreError = internal.StoreError
+
+/**
  * The store's operations: `send`, `list`, `get`, `history` (an entry and the dead letters it
  * was replayed from, newest first), `stats`, `purge`, and `replay` (to the source queue, or
  * through a processor).

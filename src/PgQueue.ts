@@ -177,7 +177,10 @@ export const purgeIdempotencyKeys: (olderThan: DurationInput) => Effect.Effect<n
  * Source options: `queue`; `batchSize` per claim (default 50); `lease` (default 30 s: the
  * visibility timeout after which an un-acked message comes back); `pollInterval` when the
  * queue is empty (default 100 ms); `heartbeat` (default true: leases of held messages are
- * extended every lease/3, so a slow handler keeps its message and only a dead process loses it).
+ * extended every lease/3, so a slow handler keeps its message and only a dead process loses it);
+ * `prefetch` (default 1: claims in flight at once besides the batch being handled);
+ * `ackWindow` (default 5 ms: how long an ack waits for the next claim to carry it before a
+ * `DELETE` of its own is sent).
  *
  * @example
  * ```ts
@@ -196,11 +199,15 @@ export interface SourceOptions extends internal.SourceOptions {}
  *
  * **Details**
  *
- * Each run of the stream claims batches with `FOR UPDATE SKIP LOCKED`; acks are flushed in
- * batches by a background fiber (`DELETE ... WHERE id = ANY($1)`), so delivery is at least
- * once. Failures of its own queries (connection loss, a terminated backend, a restart) are
- * logged and retried with capped, jittered backoff: the stream never fails. When the stream
- * stops, pending acks are flushed and held messages released at once.
+ * Each run of the stream claims batches with `FOR UPDATE SKIP LOCKED`, one batch ahead of the
+ * handlers. Acks are batched: the next claim deletes the messages handled since the previous
+ * one in the same statement, and a background fiber sends `DELETE ... WHERE id = ANY($1)` when
+ * no claim comes within `ackWindow`. Delivery is at least once: an ack lost in a crash is a
+ * redelivery after the lease. Transient failures of its own queries (connection loss, a
+ * terminated backend, a restart, serialization) are logged and retried with `Retry`'s capped,
+ * jittered backoff for as long as they last; any other (a missing table, a missing grant) ends
+ * the stream at once with the typed `PgError`. When the stream stops, pending acks are written
+ * and held messages released at once.
  *
  * **Example**
  *

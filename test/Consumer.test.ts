@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as Errors from "../src/Errors.js"
+import * as PgError from "../src/PgError.js"
 
 const Order = Schema.Struct({ orderId: Schema.Number, kind: Schema.optional(Schema.String) })
 type Order = typeof Order.Type
@@ -29,6 +30,28 @@ const counter = (metric: Metric.Metric.Counter<number>, tags: Record<string, str
   Effect.map(
     Metric.value(Object.entries(tags).reduce((m, [k, v]) => Metric.tagged(m, k, v), metric)),
     (state) => state.count
+  )
+
+/** A memory store whose `send` always fails with `error`; `sends` counts the tries. */
+const failingStore = (error: DeadLetter.StoreError) =>
+  Effect.map(DeadLetter.makeMemory(), (memory) => {
+    let sends = 0
+    const store: DeadLetter.DeadLetterQueue = {
+      ...memory,
+      send: () =>
+        Effect.suspend(() => {
+          sends++
+          return Effect.fail(error)
+        })
+    }
+    return { store, sends: () => sends }
+  })
+
+/** A consumer whose handler always fails permanently (every message goes to the store). */
+const alwaysConflict = (source: Consumer.Source, store: DeadLetter.DeadLetterQueue) =>
+  Consumer.run({ schema: Order, handler: () => Effect.fail(new Errors.Conflict({ resource: "order" })) }).pipe(
+    Effect.provideService(Consumer.MessageSource, source),
+    Effect.provideService(DeadLetter.DeadLetter, store)
   )
 
 describe("Consumer", () => {
@@ -182,28 +205,12 @@ describe("Consumer", () => {
   it.effect("never acks when the dead-letter store is down: the message goes back to the queue", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())
-      const memory = yield* DeadLetter.makeMemory()
-      let sends = 0
-      const broken: DeadLetter.DeadLetterQueue = {
-        ...memory,
-        send: () =>
-          Effect.suspend(() => {
-            sends++
-            return Effect.fail(new DeadLetter.DeadLetterStoreFailed({ operation: "send", reason: "connection refused" }))
-          })
-      }
-      const fiber = yield* Consumer.run({
-        schema: Order,
-        handler: () => Effect.fail(new Errors.Conflict({ resource: "order" }))
-      }).pipe(
-        Effect.provideService(Consumer.MessageSource, source),
-        Effect.provideService(DeadLetter.DeadLetter, broken),
-        Effect.fork
-      )
+      const broken = yield* failingStore(new DeadLetter.DeadLetterStoreFailed({ operation: "send", reason: "connection refused" }))
+      const fiber = yield* Effect.fork(alwaysConflict(source, broken.store))
       yield* source.offerJson({ orderId: 1 })
       yield* TestClock.adjust("1 minute")
       // Each delivery: first try + 8 retries, then released and delivered again.
-      expect(sends).toBeGreaterThan(9)
+      expect(broken.sends()).toBeGreaterThan(9)
       // Released with a delay and delivered again, still not acked.
       expect((yield* source.stats).acked).toBe(0)
       yield* Fiber.interrupt(fiber)
@@ -259,5 +266,74 @@ describe("Consumer", () => {
       yield* source.end
       yield* Fiber.join(second)
       expect(attempts.sort()).toEqual([1, 1, 1, 1, 1])
+    }))
+
+  it.effect("a slow dead-letter write holds its message, not the workers; the message is acked only once written", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const memory = yield* DeadLetter.makeMemory()
+      const gate = yield* Deferred.make<void>()
+      const slow: DeadLetter.DeadLetterQueue = { ...memory, send: (dl) => Effect.zipRight(Deferred.await(gate), memory.send(dl)) }
+      const processed: Array<number> = []
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: (order) =>
+          order.orderId === 0
+            ? Effect.fail(new Errors.NotFound({ resource: "order", id: "0" }))
+            : Effect.sync(() => void processed.push(order.orderId)),
+        concurrency: 2
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, source),
+        Effect.provideService(DeadLetter.DeadLetter, slow),
+        Effect.fork
+      )
+      for (let orderId = 0; orderId < 100; orderId++) yield* source.offerJson({ orderId })
+      yield* source.end
+      yield* TestClock.adjust("1 millis")
+      // Both workers went on while the store was stuck; the failed message is still held.
+      expect(processed.length).toBe(99)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 1, acked: 99 })
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 100 })
+      expect((yield* memory.list()).map((d) => d.errorCode)).toEqual(["NOT_FOUND"])
+    }))
+
+  it.effect("a dead-letter store that cannot work at all stops the consumer with its error; the message goes back", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const broken = new PgError.UndefinedObject({
+        sqlstate: "42P01",
+        condition: "undefined_table",
+        serverMessage: "relation \"effect_resilience_dead_letters\" does not exist"
+      })
+      const unusable = yield* failingStore(broken)
+      yield* source.offerJson({ orderId: 1 })
+      const exit = yield* Effect.exit(alwaysConflict(source, unusable.store))
+      expect(exit).toEqual(Exit.fail(broken))
+      expect(unusable.sends()).toBe(1) // not retried
+      expect(yield* source.stats).toEqual({ pending: 1, inFlight: 0, acked: 0 })
+    }))
+
+  it.effect("defaultSchedule is Retry.exponential: 100 ms doubling plus up to 100 ms of jitter, capped, 4 retries", () =>
+    Effect.gen(function*() {
+      const failure = new Errors.ServiceUnavailable({ service: "inventory" })
+      let calls = 0
+      const retried = yield* Effect.fork(Effect.retry(Effect.suspend(() => {
+        calls++
+        return Effect.fail(failure)
+      }), Consumer.defaultSchedule))
+      yield* TestClock.adjust("1 minute")
+      expect(Exit.isFailure(yield* Fiber.await(retried))).toBe(true)
+      expect(calls).toBe(5)
+      for (let run = 0; run < 20; run++) {
+        // The delays before the 4 retries (a last output comes with the decision to stop).
+        const outputs = Chunk.toReadonlyArray(yield* Schedule.run(Consumer.defaultSchedule, 0, Array(10).fill(failure)))
+        outputs.slice(0, 4).forEach((delay, n) => {
+          const millis = Duration.toMillis(delay as Duration.Duration)
+          expect(millis).toBeGreaterThanOrEqual(100 * 2 ** n)
+          expect(millis).toBeLessThanOrEqual(Math.min(100 * 2 ** n + 100, 5000))
+        })
+      }
     }))
 })

@@ -1,8 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Fiber, Layer, Option, Schedule, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema } from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
+import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
+import * as Errors from "../src/Errors.js"
+import * as PgError from "../src/PgError.js"
 import * as PgQueue from "../src/PgQueue.js"
 import * as PgTest from "./support/PgTest.js"
 
@@ -13,6 +16,33 @@ let seq = 0
 const freshQueue = () => `q-${++seq}`
 
 const Job = Schema.Struct({ n: Schema.Number })
+
+/** The typed failure a consumer stopped with, within `limit` (a retry loop would time out). */
+const stoppedWith = <E, R>(consumer: Effect.Effect<void, E, R>, limit: Duration.DurationInput = "5 seconds") =>
+  consumer.pipe(
+    Effect.timeoutFail({ duration: limit, onTimeout: () => "still running" as const }),
+    Effect.exit,
+    Effect.map((exit) => (Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined))
+  )
+
+/** A login role with only `grants`, dropped with everything granted to it when the scope closes. */
+const restrictedRole = (grants: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* PgTest.TestDatabase
+      const role = `queue_role_${Date.now()}_${Math.floor(Math.random() * 1e6)}`
+      yield* sql.unsafe(`CREATE ROLE ${role} LOGIN PASSWORD 'restricted'`)
+      for (const grant of grants) yield* sql.unsafe(`GRANT ${grant} TO ${role}`)
+      const url = new URL(db.url)
+      url.username = role
+      url.password = "restricted"
+      return { role, url: url.toString() }
+    }),
+    ({ role }) =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        Effect.zipRight(sql.unsafe(`DROP OWNED BY ${role}`), sql.unsafe(`DROP ROLE ${role}`))).pipe(Effect.orDie)
+  ).pipe(Effect.orDie)
 
 const waitUntil = <E, R>(check: Effect.Effect<boolean, E, R>) =>
   Effect.repeat(check, { until: (done) => done, schedule: Schedule.spaced("20 millis") })
@@ -101,4 +131,81 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
       expect(seen.size).toBe(total)
       expect([...seen.values()].every((count) => count === 1)).toBe(true)
     })), { timeout: 30_000 })
+
+  it.effect("acks ride on the next claim; those still pending at shutdown are written, not left to the lease", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, Array.from({ length: 230 }, (_, n) => ({ n })))
+      const seen = new Set<number>()
+      const fiber = yield* Consumer.run({ schema: Job, handler: (job) => Effect.sync(() => void seen.add(job.n)) }).pipe(
+        // No flusher within the test: only claims and the shutdown flush can delete.
+        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, batchSize: 50, ackWindow: "1 hour" }), DeadLetter.layerMemory())),
+        Effect.fork
+      )
+      yield* waitUntil(Effect.sync(() => seen.size === 230))
+      yield* Fiber.interrupt(fiber)
+      expect(yield* PgQueue.depth(queue)).toBe(0)
+    })))
+
+  it.scoped("a missing queue table stops the consumer at once with UndefinedObject (42P01), not a retry loop", () =>
+    live(Effect.gen(function*() {
+      const empty = yield* PgTest.freshDatabase("pgqueue_missing")
+      const error = yield* stoppedWith(
+        Consumer.run({ schema: Job, handler: () => Effect.void }).pipe(
+          Effect.provide(Layer.merge(PgQueue.layerSource({ queue: freshQueue() }), DeadLetter.layerMemory())),
+          Effect.provide(PgTest.clientLayer(empty.url)),
+          Logger.withMinimumLogLevel(LogLevel.None)
+        )
+      )
+      expect(PgError.isPgError(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "UndefinedObject", sqlstate: "42P01", category: "Permanent" })
+    })))
+
+  it.scoped("a dead-letter store without INSERT: typed InsufficientPrivilege (42501), message released, not retried", () =>
+    live(Effect.gen(function*() {
+      yield* PgQueue.migrate
+      const queue = freshQueue()
+      yield* PgQueue.enqueue(queue, { n: 1 })
+      const { url } = yield* restrictedRole([
+        "SELECT, UPDATE, DELETE ON effect_resilience_queue",
+        "SELECT ON effect_resilience_dead_letters"
+      ])
+      let calls = 0
+      const error = yield* stoppedWith(
+        Consumer.run({
+          schema: Job,
+          handler: (job) =>
+            Effect.suspend(() => {
+              calls++
+              return Effect.fail(new Errors.NotFound({ resource: "job", id: String(job.n) }))
+            })
+        }).pipe(
+          Effect.provide(Layer.merge(PgQueue.layerSource({ queue }), DeadLetterPostgres.layer())),
+          Effect.provide(PgTest.clientLayer(url)),
+          Logger.withMinimumLogLevel(LogLevel.None)
+        )
+      )
+      expect(error).toMatchObject({ _tag: "InsufficientPrivilege", sqlstate: "42501", category: "Permanent" })
+      expect(calls).toBe(1)
+      // Back in the queue at once, and the failed delivery did not count as an attempt.
+      const [back] = yield* PgQueue.claim(queue)
+      expect(back!.attempts).toBe(1)
+    })))
+
+  it.scoped("a claim without UPDATE privilege fails fast too; the store's own errors stay typed", () =>
+    live(Effect.gen(function*() {
+      const { url } = yield* restrictedRole(["SELECT ON effect_resilience_queue"])
+      const error = yield* stoppedWith(
+        Consumer.run({ schema: Job, handler: () => Effect.void }).pipe(
+          Effect.provide(Layer.merge(PgQueue.layerSource({ queue: freshQueue() }), DeadLetter.layerMemory())),
+          Effect.provide(PgTest.clientLayer(url)),
+          Logger.withMinimumLogLevel(LogLevel.None)
+        )
+      )
+      expect(error).toMatchObject({ _tag: "InsufficientPrivilege", sqlstate: "42501" })
+      const listed = yield* Effect.flip(
+        Effect.flatMap(DeadLetterPostgres.make(), (store) => store.list()).pipe(Effect.provide(PgTest.clientLayer(url)))
+      )
+      expect(listed).toMatchObject({ _tag: "InsufficientPrivilege" })
+    })))
 })

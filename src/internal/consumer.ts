@@ -1,6 +1,7 @@
 import type { DurationInput } from "effect/Duration"
 import {
   Cause,
+  Chunk,
   Clock,
   Context,
   Duration,
@@ -24,6 +25,7 @@ import { TreeFormatter } from "effect/ParseResult"
 import * as Errors from "../Errors.js"
 import type { FailureCategory, NewDeadLetter } from "./deadLetter.js"
 import { DeadLetter, errorMessage } from "./deadLetter.js"
+import { exponential } from "./retry.js"
 
 // --- message source -----------------------------------------------------------
 
@@ -45,10 +47,18 @@ export interface Message {
   readonly release: (options?: ReleaseOptions) => Effect.Effect<void>
 }
 
+/**
+ * What a source (or the dead-letter store) fails with when it cannot go on: a permanent or fatal
+ * infrastructure error such as a missing table. Transient ones it rides out itself.
+ *
+ * @internal
+ */
+export type SourceError = Errors.Categorized
+
 /** @internal */
 export interface Source {
   readonly queue: string
-  readonly messages: Stream.Stream<Message>
+  readonly messages: Stream.Stream<Message, SourceError>
 }
 
 /** @internal */
@@ -183,21 +193,32 @@ export interface ConsumerOptions<A, I, E, R> {
 }
 
 /**
- * 100 ms doubling, full jitter band, capped at 5 s per wait, at most 4 retries (5 attempts).
+ * `Retry.exponential` with 100 ms base (plus up to 100 ms of jitter), doubling, each wait
+ * capped at 5 s, 5 attempts (4 retries).
  *
  * @internal
  */
-export const defaultSchedule: Schedule.Schedule<unknown, Errors.Transient> = Schedule.exponential("100 millis").pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(5))),
-  Schedule.intersect(Schedule.recurs(4))
-)
+export const defaultSchedule: Schedule.Schedule<unknown, Errors.Transient> = exponential({
+  base: "100 millis",
+  maxDelay: "5 seconds",
+  maxAttempts: 5
+})
 
-/** Retry of the queue's own infrastructure (dead-letter writes, claims): patient, bounded per wait. @internal */
-export const infrastructureSchedule = Schedule.exponential("50 millis").pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(2)))
-)
+/**
+ * Retry of the queue's own infrastructure (claims, acks, dead-letter writes): `Retry.exponential`
+ * from 50 ms, each wait capped at 2 s; `retries` bounds it, and without it the retry rides out a
+ * database restart however long it takes (only transient errors are ever retried).
+ *
+ * @internal
+ */
+export const infrastructureSchedule = (retries?: number): Schedule.Schedule<unknown, unknown> =>
+  exponential({
+    base: "50 millis",
+    maxDelay: "2 seconds",
+    maxAttempts: retries === undefined ? Number.MAX_SAFE_INTEGER : retries + 1
+  })
+
+const deadLetterRetries = infrastructureSchedule(8)
 
 /** @internal */
 export const defaultMaxPayloadBytes = 256 * 1024
@@ -230,6 +251,10 @@ const failureOf = (cause: Cause.Cause<unknown>): Failure => {
   return { error: defect, category: "Unexpected", code: Errors.codeOf(defect), type: typeName(defect), message: errorMessage(defect), defect: true }
 }
 
+// annotateLogs costs ~20 us: pay it only when the line would be written.
+const whenLogged = <E, R>(level: LogLevel.LogLevel, log: () => Effect.Effect<void, E, R>): Effect.Effect<void, E, R> =>
+  FiberRef.getWith(FiberRef.currentMinimumLogLevel, (minimum) => LogLevel.greaterThan(minimum, level) ? Effect.void : log())
+
 const typeName = (u: unknown): string => {
   if (u !== null && typeof u === "object") {
     const tag = (u as { _tag?: unknown })._tag
@@ -255,7 +280,7 @@ const utf8Bytes = (s: string): number => {
  */
 export const run = <A, I, E, R>(
   options: ConsumerOptions<A, I, E, R>
-): Effect.Effect<void, never, R | MessageSource | DeadLetter> =>
+): Effect.Effect<void, SourceError, R | MessageSource | DeadLetter> =>
   Effect.gen(function*() {
     const source = yield* MessageSource
     const dlq = yield* DeadLetter
@@ -270,10 +295,28 @@ export const run = <A, I, E, R>(
     const inFlight = Metric.tagged(inFlightGauge, "queue", queue)
     const handler = options.handler
 
+    const deadLetteredByCode = new Map<string, Metric.Metric.Counter<number>>()
+    const deadLetteredWith = (code: string) => {
+      let metric = deadLetteredByCode.get(code)
+      if (metric === undefined) {
+        metric = Metric.tagged(Metric.tagged(deadLetteredTotal, "queue", queue), "code", code)
+        deadLetteredByCode.set(code, metric)
+      }
+      return metric
+    }
+
     const outcome = (message: Message, event: string) =>
       Effect.annotateLogs({ queue, message_id: message.id, delivery: message.attempts, event })
 
-    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) => {
+    // Dead-letter writes run beside the workers (set up by `dispatch` in the consumer's scope), so
+    // a burst of failures does not stall every worker on the store's round trip; the message
+    // stays held (leased) until its dead letter is written, and only then is it acked.
+    let handOff = (write: Effect.Effect<void, SourceError>): Effect.Effect<void, SourceError> => write
+
+    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
+      handOff(recordDeadLetter(message, failure, attempts, first, last))
+
+    const recordDeadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) => {
       const dl: NewDeadLetter = {
         queueName: queue,
         messageId: message.id,
@@ -290,34 +333,47 @@ export const run = <A, I, E, R>(
       }
       const log = failure.category === "Unexpected" ? Effect.logError : Effect.logWarning
       return dlq.send(dl).pipe(
-        Effect.retry({ schedule: Schedule.intersect(infrastructureSchedule, Schedule.recurs(8)), while: Errors.isTransient }),
+        Effect.retry({ schedule: deadLetterRetries, while: Errors.isTransient }),
         Effect.matchCauseEffect({
           onSuccess: (id) =>
             Effect.zipRight(
               message.ack,
               Effect.zipRight(
-                Metric.increment(Metric.tagged(Metric.tagged(deadLetteredTotal, "queue", queue), "code", failure.code)),
-                log("message_dead_lettered").pipe(
-                  Effect.annotateLogs({
-                    dead_letter_id: id,
-                    attempts,
-                    error_code: failure.code,
-                    error_type: failure.type,
-                    error_category: failure.category,
-                    error: failure.message
-                  }),
-                  outcome(message, "dead_lettered")
-                )
+                Metric.increment(deadLetteredWith(failure.code)),
+                whenLogged(LogLevel.Warning, () =>
+                  log("message_dead_lettered").pipe(
+                    Effect.annotateLogs({
+                      dead_letter_id: id,
+                      attempts,
+                      error_code: failure.code,
+                      error_type: failure.type,
+                      error_category: failure.category,
+                      error: failure.message
+                    }),
+                    outcome(message, "dead_lettered")
+                  ))
               )
             ),
-          // The store is down: the message must not be acked. Put it back for later.
-          onFailure: (cause) =>
-            Effect.zipRight(
+          onFailure: (cause): Effect.Effect<void, SourceError> => {
+            const error = Cause.failureOption(cause)
+            // The store cannot work at all (a missing table, a missing grant): no redelivery can
+            // succeed either. The consumer stops; the message, still held, goes back untouched
+            // with everything else the source holds when it shuts down.
+            if (Option.isSome(error) && Errors.isCategorized(error.value) && !Errors.isTransient(error.value)) {
+              const broken = error.value
+              return Effect.zipRight(
+                Effect.logError("dead_letter_store_unusable: consumer stopped", cause).pipe(outcome(message, "released")),
+                Effect.fail(broken)
+              )
+            }
+            // The store is down: the message must not be acked. Put it back for later.
+            return Effect.zipRight(
               Effect.logError("dead_letter_write_failed: message released for redelivery", cause).pipe(
                 outcome(message, "released")
               ),
               message.release({ delay: "1 second" })
             )
+          }
         })
       )
     }
@@ -327,21 +383,26 @@ export const run = <A, I, E, R>(
       return { error, category: "Permanent", code: error.code, type: error._tag, message: error.message, defect: false }
     }
 
-    const rejectNow = (message: Message, failure: Failure) =>
+    const rejectWith = (message: Message, failure: Failure) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => deadLetter(message, failure, 1, now, now))
 
-    // annotateLogs costs ~20 us: on the success path, only pay it when debug logs are on.
     const logProcessed = (message: Message) =>
-      FiberRef.getWith(FiberRef.currentMinimumLogLevel, (level) =>
-        LogLevel.greaterThan(level, LogLevel.Debug)
-          ? Effect.void
-          : Effect.logDebug("message_processed").pipe(outcome(message, "processed")))
+      whenLogged(LogLevel.Debug, () => Effect.logDebug("message_processed").pipe(outcome(message, "processed")))
 
     const succeeded = (message: Message) =>
       Effect.zipRight(message.ack, Effect.zipRight(Metric.increment(processed), logProcessed(message)))
 
     // Slow path: classify, retry transient failures on the schedule, dead-letter the rest.
-    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>) =>
+    // A permanent failure (the common one) is dead-lettered without the retry loop's generator.
+    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>) => {
+      if (!Cause.isInterruptedOnly(firstCause)) {
+        const failure = failureOf(firstCause)
+        if (failure.category !== "Fatal" && failure.category !== "Transient") return rejectWith(message, failure)
+      }
+      return retrying(message, body, firstCause)
+    }
+
+    const retrying = (message: Message, body: A, firstCause: Cause.Cause<E>) =>
       Effect.gen(function*() {
         const first = yield* Clock.currentTimeMillis
         let last = first
@@ -379,11 +440,10 @@ export const run = <A, I, E, R>(
         }
       })
 
-    const processOne = (message: Message): Effect.Effect<void, never, R> => {
-      let body: Effect.Effect<void, never, R>
+    const processOne = (message: Message): Effect.Effect<void, SourceError, R> => {
       if (message.attempts > maxDeliveries) {
         // Delivered again and again without an outcome: the process handling it keeps dying.
-        body = rejectNow(message, {
+        return rejectWith(message, {
           error: undefined,
           category: "Unexpected",
           code: "MAX_DELIVERIES_EXCEEDED",
@@ -391,51 +451,83 @@ export const run = <A, I, E, R>(
           message: `delivered ${message.attempts} times without an outcome (limit ${maxDeliveries})`,
           defect: false
         })
-      } else if (utf8Bytes(message.payload) > maxBytes) {
-        body = rejectNow(
+      }
+      if (utf8Bytes(message.payload) > maxBytes) {
+        return rejectWith(
           message,
           validationFailure("message", `payload is ${utf8Bytes(message.payload)} bytes, limit ${maxBytes}`)
         )
-      } else {
-        const decoded = decode(message.payload)
-        if (Either.isLeft(decoded)) {
-          body = rejectNow(message, validationFailure("message", parseErrorText(decoded.left)))
-        } else {
-          const value = decoded.right
-          body = Effect.matchCauseEffect(Effect.suspend(() => handler(value, message)), {
-            onSuccess: () => succeeded(message),
-            onFailure: (cause) => onFailure(message, value, cause)
-          })
-        }
       }
-      return Effect.zipRight(
-        Metric.increment(inFlight),
-        Effect.onExit(body, (exit) =>
-          Exit.isInterrupted(exit)
-            ? Effect.zipRight(message.release({ countAttempt: false }), Metric.incrementBy(inFlight, -1))
-            : Metric.incrementBy(inFlight, -1))
-      )
+      const decoded = decode(message.payload)
+      if (Either.isLeft(decoded)) return rejectWith(message, validationFailure("message", parseErrorText(decoded.left)))
+      const value = decoded.right
+      return Effect.matchCauseEffect(Effect.suspend(() => handler(value, message)), {
+        onSuccess: () => succeeded(message),
+        onFailure: (cause) => onFailure(message, value, cause)
+      })
     }
 
-    // Chunks from the source are dispatched one message at a time under a semaphore, so one
-    // slow message (a retry waiting out its backoff) holds one permit, not the whole batch.
-    // (Stream.mapEffect with concurrency costs far more per element than the handler itself.)
-    // The stream is pulled in a scope opened before the handlers' FiberSet: on shutdown the
-    // handlers are interrupted (releasing their messages) before the source finalizes.
+    // `concurrency` long-lived workers share the chunk last pulled from the source; whichever
+    // worker finds it empty pulls the next one (one puller at a time). No fiber per message, and
+    // one slow message (a retry waiting out its backoff) holds one worker, not the whole chunk.
+    // The stream is pulled in a scope opened before the workers start: on shutdown the workers
+    // are interrupted (releasing the message each holds) before the source finalizes and hands
+    // back the rest of what it claimed.
     const dispatch = Effect.gen(function*() {
       const pull = yield* Stream.toPull(source.messages)
-      const drain = (start: (message: Message) => Effect.Effect<void, never, R>): Effect.Effect<void, never, R> =>
-        Effect.matchEffect(pull, {
-          onFailure: () => Effect.void, // the source ended
-          onSuccess: (chunk) => Effect.zipRight(Effect.forEach(chunk, start, { discard: true }), drain(start))
+      // Opened after the source: on shutdown, pending dead-letter writes are interrupted before
+      // the source hands back what it holds (a written one is found again on redelivery).
+      const deadLetters = yield* FiberSet.make<void, SourceError>()
+      const writing = yield* Effect.makeSemaphore(concurrency)
+      handOff = (write) =>
+        Effect.zipRight(writing.take(1), Effect.asVoid(FiberSet.run(deadLetters, Effect.ensuring(write, writing.release(1)))))
+      const pulling = yield* Effect.makeSemaphore(1)
+      let buffer: ReadonlyArray<Message> = []
+      let index = 0
+      let ended = false
+      const refill = pulling.withPermits(1)(Effect.suspend(() =>
+        index < buffer.length || ended ? Effect.void : Effect.matchEffect(pull, {
+          onFailure: (error) =>
+            Option.isNone(error) ? Effect.sync(() => void (ended = true)) : Effect.fail(error.value),
+          onSuccess: (chunk) =>
+            Effect.sync(() => {
+              buffer = Chunk.toReadonlyArray(chunk)
+              index = 0
+            })
         })
-      if (concurrency === 1) return yield* drain(processOne)
-      const permits = yield* Effect.makeSemaphore(concurrency)
-      const running = yield* FiberSet.make<void, never>()
-      const start = (message: Message) =>
-        Effect.zipRight(permits.take(1), FiberSet.run(running, Effect.ensuring(processOne(message), permits.release(1))))
-      // A handler that dies (a fatal error) stops the consumer.
-      yield* Effect.raceFirst(Effect.zipRight(drain(start), permits.take(concurrency)), FiberSet.join(running))
+      ))
+      const worker = Effect.suspend(() => {
+        let current: Message | undefined
+        // Busy workers are the in-flight gauge: it moves when a worker starts or stops waiting,
+        // not twice per message.
+        let busy = false
+        const loop: Effect.Effect<void, SourceError, R> = Effect.suspend(() => {
+          if (index < buffer.length) {
+            const message = buffer[index++]!
+            current = message
+            if (busy) return Effect.zipRight(processOne(message), loop)
+            busy = true
+            return Effect.zipRight(Metric.increment(inFlight), Effect.zipRight(processOne(message), loop))
+          }
+          current = undefined
+          const next = ended ? Effect.void : Effect.zipRight(refill, loop)
+          if (!busy) return next
+          busy = false
+          return Effect.zipRight(Metric.incrementBy(inFlight, -1), next)
+        })
+        return Effect.onExit(loop, (exit) => {
+          const idle = busy ? Metric.incrementBy(inFlight, -1) : Effect.void
+          busy = false
+          // Interrupted mid-message: it goes back without counting an attempt.
+          return Exit.isInterrupted(exit) && current !== undefined
+            ? Effect.zipRight(current.release({ countAttempt: false }), idle)
+            : idle
+        })
+      })
+      // A handler that dies (a fatal error), a source failure or an unusable dead-letter store
+      // stops every worker. Otherwise the run ends once the source has and every write is done.
+      const workers = Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+      yield* Effect.raceFirst(Effect.zipRight(workers, FiberSet.awaitEmpty(deadLetters)), FiberSet.join(deadLetters))
     })
     yield* Effect.logInfo("consumer_started").pipe(Effect.annotateLogs({ queue, concurrency }))
     yield* Effect.scoped(dispatch).pipe(

@@ -1,6 +1,7 @@
 import type { DurationInput } from "effect/Duration"
 import { Cause, Clock, Context, Duration, Effect, Either, Layer, Metric, Option, Schema } from "effect"
 import * as Errors from "../Errors.js"
+import type { PgError } from "../PgError.js"
 
 /** @internal */
 export type FailureCategory = Errors.Category | "Unexpected"
@@ -78,18 +79,26 @@ export class DeadLetterStoreFailed extends Errors.Transient<DeadLetterStoreFaile
   message: (e) => `dead-letter store failed to ${e.operation}: ${e.reason}`
 }) {}
 
+/**
+ * A store failure: `DeadLetterStoreFailed` when it may pass (retry it), or the typed `PgError`
+ * of a Postgres store that cannot work as configured (a missing table or grant).
+ *
+ * @internal
+ */
+export type StoreError = DeadLetterStoreFailed | PgError
+
 /** @internal */
 export interface DeadLetterQueue {
-  readonly send: (deadLetter: NewDeadLetter) => Effect.Effect<string, DeadLetterStoreFailed>
-  readonly list: (filter?: Filter) => Effect.Effect<ReadonlyArray<Entry>, DeadLetterStoreFailed>
-  readonly get: (id: string) => Effect.Effect<Option.Option<Entry>, DeadLetterStoreFailed>
-  readonly history: (id: string) => Effect.Effect<ReadonlyArray<Entry>, DeadLetterStoreFailed>
-  readonly stats: (filter?: Filter) => Effect.Effect<ReadonlyArray<Stat>, DeadLetterStoreFailed>
-  readonly purge: (filter: Filter) => Effect.Effect<number, DeadLetterStoreFailed>
+  readonly send: (deadLetter: NewDeadLetter) => Effect.Effect<string, StoreError>
+  readonly list: (filter?: Filter) => Effect.Effect<ReadonlyArray<Entry>, StoreError>
+  readonly get: (id: string) => Effect.Effect<Option.Option<Entry>, StoreError>
+  readonly history: (id: string) => Effect.Effect<ReadonlyArray<Entry>, StoreError>
+  readonly stats: (filter?: Filter) => Effect.Effect<ReadonlyArray<Stat>, StoreError>
+  readonly purge: (filter: Filter) => Effect.Effect<number, StoreError>
   readonly replay: (
     filter: Filter,
     options?: { readonly processor?: Processor | undefined }
-  ) => Effect.Effect<ReplayReport, DeadLetterStoreFailed>
+  ) => Effect.Effect<ReplayReport, StoreError>
 }
 
 /** @internal */

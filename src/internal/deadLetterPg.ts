@@ -1,7 +1,9 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Cause, Deferred, Effect, FiberId, Layer, Option } from "effect"
-import type { DeadLetterQueue, Entry, Filter, NewDeadLetter, Processor } from "./deadLetter.js"
+import * as Errors from "../Errors.js"
+import { translate } from "../PgError.js"
+import type { DeadLetterQueue, Entry, Filter, NewDeadLetter, Processor, StoreError } from "./deadLetter.js"
 import {
   DeadLetter,
   DeadLetterStoreFailed,
@@ -50,7 +52,14 @@ const toEntry = (row: Row): Entry => ({
   replayOf: row.replay_of
 })
 
-const storeFailed = (operation: string) => (error: SqlError) => {
+/**
+ * A transient database failure (connection lost, restart, serialization) is a
+ * `DeadLetterStoreFailed`, worth retrying; any other (a missing table, a missing grant, a
+ * constraint) is the typed `PgError`, which no retry can fix.
+ */
+const storeFailed = (operation: string) => (error: SqlError): StoreError => {
+  const translated = translate(error)
+  if (Option.isSome(translated) && !Errors.isTransient(translated.value)) return translated.value
   const cause = error.cause as { code?: unknown; message?: unknown } | undefined
   const detail = typeof cause?.message === "string" ? cause.message : error.message
   return new DeadLetterStoreFailed({
@@ -96,15 +105,19 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
-    // Dead letters from concurrent handlers are written together: the first sender of a batch
-    // yields once, then writes everything that arrived meanwhile in one statement. A message
-    // already dead-lettered on an earlier delivery resolves to the existing row.
+    // Dead letters from concurrent handlers are written together, one statement at a time: the
+    // first sender starts a writer that yields once, writes everything that arrived meanwhile,
+    // and goes on with whatever arrived during that write (group commit). A message already
+    // dead-lettered on an earlier delivery resolves to the existing row.
     interface Pending {
       readonly dl: NewDeadLetter & { readonly messageId: string }
-      readonly done: Deferred.Deferred<string, DeadLetterStoreFailed>
+      readonly done: Deferred.Deferred<string, StoreError>
     }
     let pending: Array<Pending> = []
+    let writing = false
     const keyOf = (queue: string, messageId: string) => `${queue}\u0000${messageId}`
+    const failAll = (batch: ReadonlyArray<Pending>, error: StoreError) =>
+      Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true })
 
     const writeBatch = (batch: ReadonlyArray<Pending>) => {
       const rows = batch.map(({ dl }) => {
@@ -145,7 +158,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
         JOIN input i ON d.queue_name = i.queue_name AND d.message_id = i.message_id`.pipe(
         Effect.mapError(storeFailed("send")),
         Effect.matchEffect({
-          onFailure: (error) => Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true }),
+          onFailure: (error) => failAll(batch, error),
           onSuccess: (result) => {
             const ids = new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
             return Effect.forEach(batch, (p) => {
@@ -159,24 +172,31 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
-    const flush = Effect.zipRight(
-      Effect.yieldNow(),
-      Effect.suspend(() => {
-        const batch = pending
-        pending = []
-        return writeBatch(batch)
-      })
-    )
+    const drain: Effect.Effect<void> = Effect.suspend(() => {
+      const batch = pending
+      if (batch.length === 0) return Effect.sync(() => void (writing = false))
+      pending = []
+      return Effect.zipRight(
+        Effect.catchAllCause(writeBatch(batch), (cause) =>
+          failAll(batch, new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(Cause.squash(cause)) }))),
+        drain
+      )
+    })
+    // The writer outlives any one sender (others wait on its batch), so it is not interrupted
+    // with them; it ends when nothing is pending.
+    const startWriter = Effect.suspend(() => {
+      if (writing) return Effect.void
+      writing = true
+      return Effect.asVoid(Effect.forkDaemon(Effect.zipRight(Effect.yieldNow(), drain)))
+    })
 
-    const send = (dl: NewDeadLetter): Effect.Effect<string, DeadLetterStoreFailed> => {
+    const send = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => {
       const messageId = dl.messageId
       if (messageId === undefined) return sendOne(dl)
       return Effect.suspend(() => {
-        const done = Deferred.unsafeMake<string, DeadLetterStoreFailed>(FiberId.none)
+        const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
         pending.push({ dl: { ...dl, messageId }, done })
-        // The batch's writer must finish even if its own sender is interrupted: others wait on it.
-        const write = pending.length === 1 ? Effect.uninterruptible(flush) : Effect.void
-        return Effect.zipRight(write, Deferred.await(done))
+        return Effect.zipRight(startWriter, Deferred.await(done))
       })
     }
 

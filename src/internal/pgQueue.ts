@@ -2,7 +2,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DurationInput } from "effect/Duration"
 import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Layer, Option, Queue, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
+import type { Schedule } from "effect"
+import * as Errors from "../Errors.js"
+import type { PgError } from "../PgError.js"
+import { logAnnotations, mapErrors } from "../PgError.js"
 import type { Message, ReleaseOptions, Source } from "./consumer.js"
 import { infrastructureSchedule, MessageSource } from "./consumer.js"
 import { assertQueueName } from "./queueTables.js"
@@ -21,6 +25,8 @@ export interface SourceOptions {
   readonly lease?: DurationInput | undefined
   readonly pollInterval?: DurationInput | undefined
   readonly heartbeat?: boolean | undefined
+  readonly prefetch?: number | undefined
+  readonly ackWindow?: DurationInput | undefined
 }
 
 const delayMillis = (delay: DurationInput | undefined): number =>
@@ -93,10 +99,22 @@ export const claim = (
   queue: string,
   options: { readonly batchSize?: number | undefined; readonly lease?: DurationInput | undefined } = {}
 ): Effect.Effect<ReadonlyArray<Claimed>, SqlError, SqlClient.SqlClient> =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => claimWith(sql, assertQueueName(queue), options.batchSize ?? 50, delayMillis(options.lease ?? "30 seconds")))
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    claimWith(sql, assertQueueName(queue), options.batchSize ?? 50, delayMillis(options.lease ?? "30 seconds"), noIds))
 
-const claimWith = (sql: SqlClient.SqlClient, queue: string, batchSize: number, leaseMillis: number) =>
-  sql<Claimed>`WITH next AS (
+const noIds: ReadonlyArray<string> = []
+
+/** Deletes `acked` (messages handled) and claims the next batch, in one statement. */
+const claimWith = (
+  sql: SqlClient.SqlClient,
+  queue: string,
+  batchSize: number,
+  leaseMillis: number,
+  acked: ReadonlyArray<string>
+) =>
+  sql<Claimed>`WITH acked AS (
+      DELETE FROM effect_resilience_queue WHERE id = ANY(${acked}::bigint[])
+    ), next AS (
       SELECT id FROM effect_resilience_queue
       WHERE queue_name = ${queue} AND visible_at <= now()
       ORDER BY visible_at, id
@@ -129,60 +147,99 @@ export const purgeIdempotencyKeys = (
       (rows) => Number(rows[0]?.n ?? 0)
     ))
 
-const sqlFields = (error: SqlError) => {
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
-  return {
-    error: error.message,
-    sqlstate: typeof cause?.code === "string" ? cause.code : "none",
-    cause: typeof cause?.message === "string" ? cause.message : String(cause)
-  }
-}
-
-const logSqlError = (event: string, queue: string) => (error: SqlError) =>
-  Effect.logWarning(event).pipe(Effect.annotateLogs({ queue, ...sqlFields(error) }))
+const logSqlError = (event: string, queue: string) => (error: PgError) =>
+  Effect.logWarning(event).pipe(Effect.annotateLogs({ queue, error: error.message, ...logAnnotations(error) }))
 
 /**
- * The stream of one consumer's claims. Each run of the stream owns its state: the set of
- * messages it holds (for heartbeats and release on shutdown) and a background ack flusher, so
- * acks cost one `DELETE ... = ANY($ids)` per batch rather than one round trip per message.
+ * The queue's own statements, classified by SQLSTATE: a transient failure (connection lost,
+ * admin shutdown, serialization, too many connections) is retried on `schedule`; anything
+ * else (a missing table, a missing grant) fails at once with the typed `PgError`, since no
+ * retry can fix it.
  *
  * @internal
  */
-export const makeStream = (sql: SqlClient.SqlClient, options: SourceOptions): Stream.Stream<Message> =>
+export const resilient = <A>(
+  statement: Effect.Effect<A, SqlError>,
+  event: string,
+  queue: string,
+  schedule: Schedule.Schedule<unknown, unknown>
+): Effect.Effect<A, PgError> =>
+  statement.pipe(
+    mapErrors,
+    Effect.tapError(logSqlError(event, queue)),
+    Effect.retry({ schedule, while: Errors.isTransient })
+  )
+
+/**
+ * The stream of one consumer's claims. Each run of the stream owns its state: the set of
+ * messages it holds (for heartbeats and release on shutdown) and the acks not yet written.
+ * Acks ride on the next claim (one statement deletes what was handled and claims the next
+ * batch); a background flusher writes those that no claim carried within `ackWindow`.
+ *
+ * @internal
+ */
+export const makeStream = (sql: SqlClient.SqlClient, options: SourceOptions): Stream.Stream<Message, PgError> =>
   Stream.unwrapScoped(makeState(sql, options))
+
+const ackRetries = infrastructureSchedule(5)
 
 const makeState = (
   sql: SqlClient.SqlClient,
   options: SourceOptions
-): Effect.Effect<Stream.Stream<Message>, never, Scope.Scope> =>
+): Effect.Effect<Stream.Stream<Message, PgError>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const queue = assertQueueName(options.queue)
     const batchSize = Math.max(1, options.batchSize ?? 50)
+    const prefetch = Math.max(1, Math.floor(options.prefetch ?? 1))
     const leaseMillis = Math.max(10, delayMillis(options.lease ?? "30 seconds"))
     const poll = Duration.decode(options.pollInterval ?? "100 millis")
+    const ackWindow = Duration.decode(options.ackWindow ?? "5 millis")
     const held = new Map<string, number>()
-    const acks = yield* Queue.unbounded<string>()
-    const ackDelay = Duration.millis(2)
+    // Handled but not yet deleted: written by the next claim or by the flusher, whichever
+    // comes first. Lost in a crash, they are redelivered after their lease (at least once).
+    let acked: Array<string> = []
+    // Bumped whenever pending acks are taken: the flusher's sign that a claim carried them.
+    let taken = 0
+    const takeAcked = (): ReadonlyArray<string> => {
+      if (acked.length === 0) return noIds
+      const ids = acked
+      acked = []
+      taken++
+      return ids
+    }
+    // A failed write hands its ids back for the next one (deleting twice is harmless).
+    const ackPending = yield* Effect.makeLatch(false)
+    const restore = (ids: ReadonlyArray<string>) =>
+      Effect.sync(() => {
+        if (ids.length === 0) return
+        acked = acked.length === 0 ? ids.slice() : ids.concat(acked)
+        ackPending.unsafeOpen()
+      })
 
     const deleteIds = (ids: ReadonlyArray<string>) =>
-      sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${ids}::bigint[])`.pipe(
-        Effect.tapError(logSqlError("queue_ack_failed", queue)),
-        Effect.retry(Schedule.intersect(infrastructureSchedule, Schedule.recurs(5))),
-        // Still failing (logged above): the leases expire and the messages come back, so delivery
-        // stays at least once and nothing is lost.
-        // effect-resilience-audit-ignore catch-all-to-success: an unacknowledged message is redelivered after its lease; the failure was logged by tapError
-        Effect.catchAll(() => Effect.void)
+      resilient(
+        sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${ids}::bigint[])`,
+        "queue_ack_failed",
+        queue,
+        ackRetries
       )
-    // Wait for the first ack, then give the rest of the batch a moment to arrive: one DELETE per
-    // batch instead of one per handler that happened to finish alone.
-    const flushOnce = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(
-        restore(Effect.zipLeft(Queue.take(acks), Effect.sleep(ackDelay)).pipe(
-          Effect.flatMap((first) => Effect.map(Queue.takeUpTo(acks, 5000), (rest) => Chunk.prepend(rest, first)))
-        )),
-        (ids) => deleteIds(Chunk.toReadonlyArray(ids))
+    // Still failing (logged): the leases expire and the messages come back, so delivery stays at
+    // least once and nothing is lost. A permanent failure stops the stream at its next claim.
+    // effect-resilience-audit-ignore catch-all-to-success: an unacknowledged message is redelivered after its lease; the failure was logged
+    const flushAcks = Effect.suspend(() => Effect.catchAll(deleteIds(takeAcked()), () => Effect.void))
+    // Acks get `ackWindow` to be carried by a claim; only those that waited a whole window with
+    // no claim taking any (the queue is idle, or the handlers are slow) get a DELETE of their own.
+    const waitOrFlush: Effect.Effect<void> = Effect.suspend(() => {
+      const seen = taken
+      return Effect.zipRight(
+        Effect.sleep(ackWindow),
+        Effect.suspend(() => {
+          if (acked.length === 0) return Effect.void
+          return taken === seen ? Effect.uninterruptible(flushAcks) : waitOrFlush
+        })
       )
-    )
+    })
+    const flushOnce = Effect.zipRight(ackPending.await, Effect.zipRight(ackPending.close, waitOrFlush))
     yield* Effect.forkScoped(Effect.forever(flushOnce))
 
     if (options.heartbeat !== false) {
@@ -191,6 +248,7 @@ const makeState = (
         const ids = [...held.keys()]
         return sql`UPDATE effect_resilience_queue SET visible_at = now() + ${leaseMillis} * interval '1 millisecond'
                    WHERE id = ANY(${ids}::bigint[])`.pipe(
+          mapErrors,
           Effect.tapError(logSqlError("queue_heartbeat_failed", queue)),
           Effect.ignore
         )
@@ -198,22 +256,23 @@ const makeState = (
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(leaseMillis / 3)), extend)))
     }
 
-    // Shutdown: acks already taken are flushed by the (uninterruptible) flusher; flush the rest,
-    // then hand every message still held back to the queue at once.
+    // Shutdown: write the acks still pending, then hand every message still held back to the
+    // queue at once.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        const pending = yield* Queue.takeAll(acks)
-        if (Chunk.isNonEmpty(pending)) yield* deleteIds(Chunk.toReadonlyArray(pending))
-        if (held.size > 0) {
+      Effect.zipRight(
+        flushAcks,
+        Effect.suspend(() => {
+          if (held.size === 0) return Effect.void
           const ids = [...held.keys()]
           held.clear()
-          yield* sql`UPDATE effect_resilience_queue SET visible_at = now(), attempts = greatest(attempts - 1, 0)
+          return sql`UPDATE effect_resilience_queue SET visible_at = now(), attempts = greatest(attempts - 1, 0)
                      WHERE id = ANY(${ids}::bigint[])`.pipe(
+            mapErrors,
             Effect.tapError(logSqlError("queue_release_failed", queue)),
             Effect.ignore
           )
-        }
-      })
+        })
+      )
     )
 
     const release = (id: string, attempts: number) => (releaseOptions?: ReleaseOptions) =>
@@ -225,43 +284,53 @@ const makeState = (
                    SET visible_at = now() + ${delayMillis(releaseOptions?.delay)} * interval '1 millisecond',
                        attempts = greatest(attempts - ${back}, 0)
                    WHERE id = ${id} AND attempts = ${attempts}`.pipe(
+          mapErrors,
           Effect.tapError(logSqlError("queue_release_failed", queue)),
           Effect.ignore
         )
       })
 
     const toMessage = (row: Claimed): Message => {
-      held.set(row.id, row.attempts)
+      const id = row.id
+      const attempts = row.attempts
+      held.set(id, attempts)
       return {
-        id: row.id,
+        id,
         queue,
         payload: row.payload,
-        attempts: row.attempts,
+        attempts,
         enqueuedAt: row.enqueued_at,
         replayOf: row.replay_of ?? undefined,
         ack: Effect.sync(() => {
-          held.delete(row.id)
-          acks.unsafeOffer(row.id)
+          // Released (or acked) already: the row may be someone else's delivery by now.
+          if (held.get(id) !== attempts) return
+          held.delete(id)
+          if (acked.push(id) === 1) ackPending.unsafeOpen()
         }),
-        release: release(row.id, row.attempts)
+        release: release(id, attempts)
       }
     }
 
-    const claimNext = claimWith(sql, queue, batchSize, leaseMillis).pipe(
-      Effect.tapError(logSqlError("queue_claim_failed", queue)),
-      // The queue's own failures (connection loss, restarts) are the consumer's to ride out.
-      Effect.retry(infrastructureSchedule),
-      Effect.orDie
-    )
-    return Stream.repeatEffectChunk(
+    const claimOnce = Effect.suspend(() => {
+      const ids = takeAcked()
+      // Failed or interrupted (shutdown): the acks go back for the next claim or the final flush.
+      return Effect.onExit(claimWith(sql, queue, batchSize, leaseMillis, ids), (exit) =>
+        Exit.isSuccess(exit) ? Effect.void : restore(ids))
+    })
+    // The queue's own transient failures (connection loss, restarts) are the consumer's to ride
+    // out, however long they last; a permanent one ends the stream with the typed error.
+    const claimNext = resilient(claimOnce, "queue_claim_failed", queue, infrastructureSchedule())
+    const claims = Stream.repeatEffectChunk(
       Effect.flatMap(claimNext, (rows) =>
         rows.length === 0
           ? Effect.as(Effect.sleep(poll), Chunk.empty<Message>())
           : Effect.succeed(Chunk.unsafeFromArray(rows.map(toMessage))))
-    ).pipe(
-      // Claim the next batch while this one is being handled: the round trip overlaps the work.
-      Stream.bufferChunks({ capacity: 1 })
     )
+    // Claim the next batch while this one is being handled: the round trip overlaps the work.
+    // With `prefetch` > 1, that many claims are in flight at once (SKIP LOCKED keeps them apart).
+    return prefetch === 1
+      ? Stream.bufferChunks(claims, { capacity: 1 })
+      : Stream.mergeAll(Array.from({ length: prefetch }, () => claims), { concurrency: prefetch, bufferSize: prefetch })
   })
 
 /** @internal */
