@@ -5,11 +5,15 @@
  * - pg-boss 12.35 (the peer): batch worker, `burstWhenBatchFull`, per-job results with a
  *   dead-letter queue for permanent failures
  * - raw: `DELETE ... FOR UPDATE SKIP LOCKED LIMIT 50 RETURNING` in a loop, failures inserted into
- *   a table; no leases, no retries, at-most-once: the practical limit
+ *   a table; no leases, no retries, at-most-once: the practical limit of any SKIP LOCKED queue
+ * - raw leased: ours in plain SQL, on our table and index: one statement deletes the previous
+ *   batch's acks and claims the next batch with a lease (`UPDATE ... SET visible_at = now() +
+ *   lease`), failures inserted into a table before their ack; at-least-once: the practical limit
+ *   of a leased queue, which writes each message twice
  *
  * for 0%, 1% and 10% permanent failures with 1 and 4 consumers. Each run enqueues N messages
  * in batches and ends when every message was processed or dead-lettered; repetitions are
- * interleaved across the three systems and the median is reported. Before each run the
+ * interleaved across the four systems and the median is reported. Before each run the
  * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
  * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
  *
@@ -196,6 +200,67 @@ const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: B
   return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
 }
 
+// --- raw leased loop ------------------------------------------------------------
+
+// Our claim statement (src/internal/pgQueue.ts `claimWith`) verbatim, lease 30 s as our default.
+const leasedClaim = `WITH acked AS (
+    DELETE FROM effect_resilience_queue WHERE id = ANY($3::bigint[])
+  ), next AS (
+    SELECT id FROM effect_resilience_queue
+    WHERE queue_name = $1 AND visible_at <= now()
+    ORDER BY visible_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE effect_resilience_queue q
+  SET attempts = q.attempts + 1, visible_at = now() + 30000 * interval '1 millisecond'
+  FROM next WHERE q.id = next.id
+  RETURNING q.id, q.payload, q.attempts, q.enqueued_at, q.replay_of`
+
+const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, between: Between) => {
+  const queue = queueName("leased")
+  let done = 0
+  const t0 = performance.now()
+  for (let i = 0; i < N; i += 5000) {
+    const payloads = Array.from({ length: Math.min(5000, N - i) }, (_, k) => JSON.stringify({ n: i + k }))
+    await pool.query("INSERT INTO effect_resilience_queue (queue_name, payload) SELECT $1, unnest($2::text[])", [
+      queue,
+      payloads
+    ])
+  }
+  const enqueued = performance.now() - t0
+  await between()
+  const t1 = performance.now()
+  const loop = async () => {
+    // Handled ids, deleted by the next claim (as ours carries its acks).
+    let acked: Array<string> = []
+    while (done < N) {
+      const { rows } = await pool.query<{ id: string; payload: string }>(leasedClaim, [queue, BATCH, acked])
+      acked = []
+      if (rows.length === 0) {
+        await new Promise((r) => setTimeout(r, 1))
+        continue
+      }
+      const failed = rows.filter((row) => fails((JSON.parse(row.payload) as { n: number }).n, rate))
+      // Dead-lettered before the ack: a crash in between redelivers, nothing is lost.
+      if (failed.length > 0) {
+        await pool.query("INSERT INTO raw_dead (queue_name, payload) SELECT $1, unnest($2::text[])", [
+          queue,
+          failed.map((row) => row.payload)
+        ])
+      }
+      for (const row of rows) acked.push(row.id)
+      done += rows.length
+    }
+    return acked
+  }
+  const pending = await Promise.all(Array.from({ length: consumers }, loop))
+  const t2 = performance.now()
+  // Like ours, the clock stops at the last outcome; the last acks are written after it.
+  await pool.query("DELETE FROM effect_resilience_queue WHERE id = ANY($1::bigint[])", [pending.flat()])
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+}
+
 // --- main -------------------------------------------------------------------------
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -222,7 +287,8 @@ const main = async () => {
     const all: ReadonlyArray<readonly [string, Run]> = [
       ["effect-resilience", (rate, c) => runOurs(ours, rate, c, analyze)],
       ["pg-boss 12.35", (rate, c) => runBoss(boss, rate, c, analyze)],
-      ["raw SKIP LOCKED", (rate, c) => runRaw(pool, rate, c, analyze)]
+      ["raw SKIP LOCKED", (rate, c) => runRaw(pool, rate, c, analyze)],
+      ["raw leased", (rate, c) => runRawLeased(pool, rate, c, analyze)]
     ]
     const systems = all.filter(([system]) => ONLY === undefined || ONLY.some((o) => system.startsWith(o)))
     console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}`)
@@ -265,24 +331,29 @@ const main = async () => {
       }
     }
 
-    if (systems.length < 3) return
+    if (systems.length < all.length) return
     const rows = failureRates.flatMap((rate) =>
       consumerCounts.map((consumers) => {
         const get = (system: string) => results.find((r) => r.system === system && r.rate === rate && r.consumers === consumers)!
         const ours = get("effect-resilience")
         const boss = get("pg-boss 12.35")
         const raw = get("raw SKIP LOCKED")
+        const leased = get("raw leased")
         return [
           `${rate * 100}%`,
           String(consumers),
           Math.round(ours.consumePerSec).toString(),
           Math.round(boss.consumePerSec).toString(),
           Math.round(raw.consumePerSec).toString(),
+          Math.round(leased.consumePerSec).toString(),
           (ours.consumePerSec / boss.consumePerSec).toFixed(2),
           (raw.consumePerSec / ours.consumePerSec).toFixed(2),
+          (leased.consumePerSec / ours.consumePerSec).toFixed(2),
+          (ours.consumePerSec / leased.consumePerSec).toFixed(2),
           Math.round(ours.e2ePerSec).toString(),
           Math.round(boss.e2ePerSec).toString(),
-          Math.round(raw.e2ePerSec).toString()
+          Math.round(raw.e2ePerSec).toString(),
+          Math.round(leased.e2ePerSec).toString()
         ]
       })
     )
@@ -292,16 +363,21 @@ const main = async () => {
       "ours msg/s",
       "pg-boss",
       "raw",
+      "raw leased",
       "ours/pg-boss",
       "raw/ours",
+      "leased/ours",
+      "ours/leased",
       "ours e2e",
       "pg-boss e2e",
-      "raw e2e"
+      "raw e2e",
+      "leased e2e"
     ]
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ")
     console.log(`\n${line(headers)}\n${line(widths.map((w) => "-".repeat(w)))}\n${rows.map(line).join("\n")}`)
     console.log("\nconsume = from the first claim to the last outcome; e2e includes the batched enqueue.")
+    console.log("raw: at most once, no lease; raw leased: at least once, a lease, our claim statement.")
     console.log("goal: ours/pg-boss >= 1, raw/ours <= 2")
   } finally {
     await boss.stop({ graceful: false }).catch(() => {})
