@@ -162,14 +162,34 @@ const runBoss = async (boss: PgBoss, rate: number, consumers: number, between: B
 
 // --- raw SKIP LOCKED loop ---------------------------------------------------------
 
+/** Inserts the N benchmark messages into a plain-SQL queue table, 5,000 per statement. */
+const enqueueAll = async (pool: pg.Pool, table: "raw_queue" | "effect_resilience_queue", queue: string) => {
+  for (let i = 0; i < N; i += 5000) {
+    const payloads = Array.from({ length: Math.min(5000, N - i) }, (_, k) => JSON.stringify({ n: i + k }))
+    await pool.query(`INSERT INTO ${table} (queue_name, payload) SELECT $1, unnest($2::text[])`, [queue, payloads])
+  }
+}
+
+/** The raw loops' dead-letter step: the failing payloads of a batch, in one insert. */
+const deadLetterFailures = async (
+  pool: pg.Pool,
+  queue: string,
+  rows: ReadonlyArray<{ readonly payload: string }>,
+  rate: number
+) => {
+  const failed = rows.filter((row) => fails((JSON.parse(row.payload) as { n: number }).n, rate))
+  if (failed.length === 0) return
+  await pool.query("INSERT INTO raw_dead (queue_name, payload) SELECT $1, unnest($2::text[])", [
+    queue,
+    failed.map((row) => row.payload)
+  ])
+}
+
 const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: Between) => {
   const queue = queueName("raw")
   let done = 0
   const t0 = performance.now()
-  for (let i = 0; i < N; i += 5000) {
-    const payloads = Array.from({ length: Math.min(5000, N - i) }, (_, k) => JSON.stringify({ n: i + k }))
-    await pool.query("INSERT INTO raw_queue (queue_name, payload) SELECT $1, unnest($2::text[])", [queue, payloads])
-  }
+  await enqueueAll(pool, "raw_queue", queue)
   const enqueued = performance.now() - t0
   await between()
   const t1 = performance.now()
@@ -185,13 +205,7 @@ const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: B
         await new Promise((r) => setTimeout(r, 1))
         continue
       }
-      const failed = rows.filter((row) => fails((JSON.parse(row.payload) as { n: number }).n, rate))
-      if (failed.length > 0) {
-        await pool.query("INSERT INTO raw_dead (queue_name, payload) SELECT $1, unnest($2::text[])", [
-          queue,
-          failed.map((row) => row.payload)
-        ])
-      }
+      await deadLetterFailures(pool, queue, rows, rate)
       done += rows.length
     }
   }
@@ -221,13 +235,7 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
   const queue = queueName("leased")
   let done = 0
   const t0 = performance.now()
-  for (let i = 0; i < N; i += 5000) {
-    const payloads = Array.from({ length: Math.min(5000, N - i) }, (_, k) => JSON.stringify({ n: i + k }))
-    await pool.query("INSERT INTO effect_resilience_queue (queue_name, payload) SELECT $1, unnest($2::text[])", [
-      queue,
-      payloads
-    ])
-  }
+  await enqueueAll(pool, "effect_resilience_queue", queue)
   const enqueued = performance.now() - t0
   await between()
   const t1 = performance.now()
@@ -241,14 +249,8 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
         await new Promise((r) => setTimeout(r, 1))
         continue
       }
-      const failed = rows.filter((row) => fails((JSON.parse(row.payload) as { n: number }).n, rate))
       // Dead-lettered before the ack: a crash in between redelivers, nothing is lost.
-      if (failed.length > 0) {
-        await pool.query("INSERT INTO raw_dead (queue_name, payload) SELECT $1, unnest($2::text[])", [
-          queue,
-          failed.map((row) => row.payload)
-        ])
-      }
+      await deadLetterFailures(pool, queue, rows, rate)
       for (const row of rows) acked.push(row.id)
       done += rows.length
     }
