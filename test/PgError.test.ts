@@ -228,6 +228,7 @@ const writeSkew = <E, R>(
     yield* sql`INSERT INTO doctors VALUES ('alice', true), ('bob', true)`
     const readA = yield* Deferred.make<void>()
     const readB = yield* Deferred.make<void>()
+    const updatedB = yield* Deferred.make<void>()
     const committedA = yield* Deferred.make<void>()
     const body = (name: string, mine: Deferred.Deferred<void>, theirs: Deferred.Deferred<void>) =>
       Effect.gen(function*() {
@@ -237,14 +238,17 @@ const writeSkew = <E, R>(
         yield* Deferred.await(theirs)
         yield* sql`UPDATE doctors SET on_call = false WHERE name = ${name}`
       })
-    // The first commits before the second's COMMIT: the second fails during its commit attempt.
-    const first = sql.withTransaction(body("alice", readA, readB)).pipe(
+    // Both write before either commits, so neither UPDATE can see a committed conflict; the first then
+    // commits before the second's COMMIT, and the second fails during its commit attempt.
+    // (If the first committed before the second's UPDATE, the UPDATE itself could fail with 40001.)
+    const first = sql.withTransaction(Effect.zipRight(body("alice", readA, readB), Deferred.await(updatedB))).pipe(
       Effect.zipRight(Deferred.succeed(committedA, undefined))
     )
     const second = runSecond(
       Effect.gen(function*() {
         attempts.count++
         yield* body("bob", readB, readA)
+        yield* Deferred.succeed(updatedB, undefined)
         yield* Deferred.await(committedA)
       })
     )
