@@ -7,7 +7,7 @@
  * - raw: `DELETE ... FOR UPDATE SKIP LOCKED LIMIT 50 RETURNING` in a loop, failures inserted into
  *   a table; no leases, no retries, at-most-once: the practical limit of any SKIP LOCKED queue
  * - raw leased: ours in plain SQL, on our table and index: one statement deletes the previous
- *   batch's acks and claims the next batch with a lease (`UPDATE ... SET visible_at = now() +
+ *   batch's acks and claims the next batch with a lease (`UPDATE ... SET leased_until = now() +
  *   lease`), failures inserted into a table before their ack; at-least-once: the practical limit
  *   of a leased queue, which writes each message twice
  *
@@ -221,13 +221,13 @@ const leasedClaim = `WITH acked AS (
     DELETE FROM effect_resilience_queue WHERE id = ANY($3::bigint[])
   ), next AS (
     SELECT id FROM effect_resilience_queue
-    WHERE queue_name = $1 AND visible_at <= now()
+    WHERE queue_name = $1 AND visible_at <= now() AND leased_until <= now()
     ORDER BY visible_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
   )
   UPDATE effect_resilience_queue q
-  SET attempts = q.attempts + 1, visible_at = now() + 30000 * interval '1 millisecond'
+  SET attempts = q.attempts + 1, leased_until = now() + 30000 * interval '1 millisecond'
   FROM next WHERE q.id = next.id
   RETURNING q.id, q.payload, q.attempts, q.enqueued_at, q.replay_of`
 

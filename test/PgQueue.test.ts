@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema, Stream } from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
@@ -146,6 +146,45 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
       yield* Fiber.interrupt(fiber)
       expect(yield* PgQueue.depth(queue)).toBe(0)
     })))
+
+  it.effect("release: a delay hides the message in the database until then; countAttempt: false gives the attempt back", () =>
+    live(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, [{ n: 1 }, { n: 2 }])
+      const source = yield* PgQueue.source({ queue, batchSize: 10 })
+      // Release inside the stream's own run: its shutdown must not hand the messages back itself.
+      yield* source.messages.pipe(
+        Stream.take(2),
+        Stream.runForEach((message) =>
+          JSON.parse(message.payload).n === 1
+            ? message.release({ delay: "1 hour" })
+            : message.release({ countAttempt: false })
+        )
+      )
+      const hidden = yield* sql<{ n: number; hidden: boolean; attempts: number }>`
+        SELECT (payload::jsonb ->> 'n')::int AS n, leased_until > now() + interval '59 minutes' AS hidden, attempts
+        FROM effect_resilience_queue WHERE queue_name = ${queue} ORDER BY id`
+      expect(hidden).toEqual([{ n: 1, hidden: true, attempts: 1 }, { n: 2, hidden: false, attempts: 0 }])
+      const [back, ...rest] = yield* PgQueue.claim(queue, { batchSize: 10 })
+      expect(rest).toEqual([])
+      expect([JSON.parse(back!.payload), back!.attempts]).toEqual([{ n: 2 }, 1])
+    })))
+
+  it.effect("a lease is a HOT update: no index covers leased_until, and pages keep room for the new version", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* PgQueue.migrate
+      const indexed = yield* sql<{ name: string }>`
+        SELECT i.relname AS name FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)
+        WHERE x.indrelid = 'effect_resilience_queue'::regclass AND a.attname = 'leased_until'`
+      expect(indexed).toEqual([])
+      const options = yield* sql<{ reloptions: Array<string> | null }>`
+        SELECT reloptions FROM pg_class WHERE oid = 'effect_resilience_queue'::regclass`
+      expect(options[0]!.reloptions).toContain("fillfactor=50")
+    }))
 
   it.scoped("a missing queue table stops the consumer at once with UndefinedObject (42P01), not a retry loop", () =>
     live(Effect.gen(function*() {

@@ -108,7 +108,7 @@ layer(PgTest.layer({ prefix: "queue_faults", maxConnections: 20 }))("queue fault
       // The child claimed a batch of 10 (5 in progress, 5 buffered) and died holding it.
       const sql = yield* SqlClient.SqlClient
       const leased = yield* sql<{ n: string }>`SELECT count(*) AS n FROM effect_resilience_queue
-        WHERE queue_name = ${queue} AND visible_at > now()`
+        WHERE queue_name = ${queue} AND leased_until > now()`
       expect(Number(leased[0]!.n)).toBeGreaterThanOrEqual(5)
 
       const seen = new Map<number, number>()

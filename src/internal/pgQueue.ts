@@ -104,7 +104,15 @@ export const claim = (
 
 const noIds: ReadonlyArray<string> = []
 
-/** Deletes `acked` (messages handled) and claims the next batch, in one statement. */
+/**
+ * Deletes `acked` (messages handled) and claims the next batch, in one statement.
+ *
+ * The lease lives in `leased_until`, which no index covers, so taking it is a HOT update: one new
+ * tuple version on the same page and no index entries (the table keeps half of each page free
+ * for that). `visible_at` is when a message becomes due (enqueue delay) and never changes, so the
+ * claim index stays put. Leased messages are walked past in the index; there are only as many as
+ * are in flight or released with a delay.
+ */
 const claimWith = (
   sql: SqlClient.SqlClient,
   queue: string,
@@ -116,13 +124,13 @@ const claimWith = (
       DELETE FROM effect_resilience_queue WHERE id = ANY(${acked}::bigint[])
     ), next AS (
       SELECT id FROM effect_resilience_queue
-      WHERE queue_name = ${queue} AND visible_at <= now()
+      WHERE queue_name = ${queue} AND visible_at <= now() AND leased_until <= now()
       ORDER BY visible_at, id
       LIMIT ${batchSize}
       FOR UPDATE SKIP LOCKED
     )
     UPDATE effect_resilience_queue q
-    SET attempts = q.attempts + 1, visible_at = now() + ${leaseMillis} * interval '1 millisecond'
+    SET attempts = q.attempts + 1, leased_until = now() + ${leaseMillis} * interval '1 millisecond'
     FROM next WHERE q.id = next.id
     RETURNING q.id, q.payload, q.attempts, q.enqueued_at, q.replay_of`
 
@@ -246,7 +254,7 @@ const makeState = (
       const extend = Effect.suspend(() => {
         if (held.size === 0) return Effect.void
         const ids = [...held.keys()]
-        return sql`UPDATE effect_resilience_queue SET visible_at = now() + ${leaseMillis} * interval '1 millisecond'
+        return sql`UPDATE effect_resilience_queue SET leased_until = now() + ${leaseMillis} * interval '1 millisecond'
                    WHERE id = ANY(${ids}::bigint[])`.pipe(
           mapErrors,
           Effect.tapError(logSqlError("queue_heartbeat_failed", queue)),
@@ -265,7 +273,7 @@ const makeState = (
           if (held.size === 0) return Effect.void
           const ids = [...held.keys()]
           held.clear()
-          return sql`UPDATE effect_resilience_queue SET visible_at = now(), attempts = greatest(attempts - 1, 0)
+          return sql`UPDATE effect_resilience_queue SET leased_until = '-infinity', attempts = greatest(attempts - 1, 0)
                      WHERE id = ANY(${ids}::bigint[])`.pipe(
             mapErrors,
             Effect.tapError(logSqlError("queue_release_failed", queue)),
@@ -281,7 +289,7 @@ const makeState = (
         held.delete(id)
         const back = releaseOptions?.countAttempt === false ? 1 : 0
         return sql`UPDATE effect_resilience_queue
-                   SET visible_at = now() + ${delayMillis(releaseOptions?.delay)} * interval '1 millisecond',
+                   SET leased_until = now() + ${delayMillis(releaseOptions?.delay)} * interval '1 millisecond',
                        attempts = greatest(attempts - ${back}, 0)
                    WHERE id = ${id} AND attempts = ${attempts}`.pipe(
           mapErrors,

@@ -84,9 +84,21 @@ const createDeadLetters = Effect.flatMap(SqlClient.SqlClient, (sql) =>
       ON effect_resilience_dead_letters (queue_name, message_id) WHERE message_id IS NOT NULL`
   ], { discard: true }))
 
+// Leases move out of the claim index: claiming, heartbeats and releases write `leased_until`
+// only, which no index covers, so they are HOT updates (no index entries, same page) when the
+// page has room; fillfactor 50 keeps that room. Measured: 1.5-2x the claim throughput of
+// `visible_at` leases (docs/ARCHITECTURE.md). A message leased before this migration keeps its
+// `visible_at` in the future, which reads as "due then": it comes back when its lease ends.
+const queueLeases = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.all([
+    sql`ALTER TABLE effect_resilience_queue ADD COLUMN IF NOT EXISTS leased_until timestamptz NOT NULL DEFAULT '-infinity'`,
+    sql`ALTER TABLE effect_resilience_queue SET (fillfactor = 50)`
+  ], { discard: true }))
+
 const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
   "1_queue": createQueue,
-  "2_dead_letters": createDeadLetters
+  "2_dead_letters": createDeadLetters,
+  "3_queue_leases": queueLeases
 }
 
 const run = Migrator.make({})
