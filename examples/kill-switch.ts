@@ -38,7 +38,8 @@ const signup = (userId: string) =>
     const start = yield* Clock.currentTimeMillis
     const picks = yield* recommendations(userId)
     const elapsed = (yield* Clock.currentTimeMillis) - start
-    const speed = elapsed >= 300 ? "after the 300ms timeout" : "at once"
+    // Halfway: a timer may fire a millisecond early by the wall clock, and a skip takes ~0 ms.
+    const speed = elapsed >= 150 ? "after the 300ms timeout" : "at once"
     yield* Console.log(`signup ${userId}: recommendations=${JSON.stringify(picks)} ${speed} (engine calls so far: ${engineCalls})`)
   })
 

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { layer } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Schedule, TestClock, TestServices } from "effect"
+import { Cause, Chunk, Effect, Exit, Layer, Schedule, TestClock, TestServices } from "effect"
 import { expect } from "vitest"
 import * as FeatureFlags from "../src/FeatureFlags.js"
 import * as FlagsPg from "../src/FeatureFlags/Postgres.js"
@@ -15,6 +15,19 @@ const eventually = <E, R>(check: Effect.Effect<boolean, E, R>) =>
       Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "not seen within 5 s" as const })
     )
   )
+
+/**
+ * Waits (on the real clock, at most 5 s) until the resync loop sleeps again on the TestClock: a
+ * tick does real queries, and moving the clock before it is back asleep would skip the next one.
+ */
+const tickDone = Effect.gen(function*() {
+  for (let i = 0; i < 500; i++) {
+    const now = yield* TestClock.currentTimeMillis
+    if (Chunk.some(yield* TestClock.sleeps(), (wakeAt) => wakeAt > now)) return
+    yield* TestServices.provideLive(Effect.sleep("10 millis"))
+  }
+  return yield* Effect.dieMessage("the resync loop did not go back to sleep within 5 s")
+})
 
 /** An independent instance: its own pool and its own LISTEN connection on the test database. */
 const instance = (options: FlagsPg.Options, logs?: Array<CapturedLog>) =>
@@ -124,6 +137,7 @@ layer(PgTest.layer({ prefix: "flags" }))("FeatureFlags/Postgres", (it) => {
       ))
       yield* TestServices.provideLive(Effect.sleep("200 millis"))
       expect(yield* emailOn).toBe(true) // nothing told it
+      yield* tickDone
       yield* TestClock.adjust("10 seconds")
       yield* eventually(Effect.map(emailOn, (on) => !on))
       expect(logs.some((l) => l.annotations["event"] === "feature_flags_resynced" && l.level === "WARN")).toBe(true)
@@ -140,8 +154,9 @@ layer(PgTest.layer({ prefix: "flags" }))("FeatureFlags/Postgres", (it) => {
       const [before] = yield* listeners
       yield* sql`SELECT pg_terminate_backend(${before!.pid})`
       yield* eventually(Effect.map(listeners, (rows) => rows.length === 0))
+      yield* tickDone
       yield* TestClock.adjust("10 seconds") // resync, ping: no echo
-      yield* TestServices.provideLive(Effect.sleep("200 millis"))
+      yield* tickDone
       yield* TestClock.adjust("10 seconds") // echo missing: restart
       yield* eventually(Effect.map(listeners, (rows) => rows.length === 1 && rows[0]!.pid !== before!.pid))
       // No more ticks: only the new LISTEN can deliver this.

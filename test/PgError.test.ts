@@ -464,7 +464,11 @@ layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (i
   it.scoped("pool exhaustion: the acquire timeout gives TooManyConnections from the pool", () =>
     Effect.gen(function*() {
       const db = yield* PgTest.TestDatabase
-      const small = yield* connect(db.url, { maxConnections: 1, connectTimeout: Duration.millis(150) })
+      // The short timeout also bounds opening the pool's one connection (its build runs a SELECT 1);
+      // a loaded machine may miss it there, which says nothing about the pool: build again.
+      const small = yield* connect(db.url, { maxConnections: 1, connectTimeout: Duration.millis(150) }).pipe(
+        Effect.retry({ times: 10 })
+      )
       const holding = yield* Deferred.make<void>()
       const done = yield* Deferred.make<void>()
       const holder = yield* small.withTransaction(
@@ -487,15 +491,22 @@ layer(PgTest.layer({ prefix: "pgerror" }))("PgError against a real Postgres", (i
       // Pinned, so the second query meets the dead connection instead of a pool that already
       // replaced it (which happens or not depending on when the socket's end event arrives).
       const conn = yield* victim.reserve
-      const sleeping = yield* conn.execute("SELECT pg_sleep(5) AS victim_sleep", [], undefined).pipe(
+      // The sleep only has to outlast the polls below: it is killed, never waited out.
+      const sleeping = yield* conn.execute("SELECT pg_sleep(60) AS victim_sleep", [], undefined).pipe(
         Effect.exit,
         Effect.fork
       )
-      // Kill the backend once it is inside pg_sleep (no clock: each poll is a round trip).
-      yield* sql<{ killed: boolean }>`
+      // Kill the backend once it is inside pg_sleep (polled on the live clock, at most 20 s).
+      const killedRows = yield* sql<{ killed: boolean }>`
         SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%victim_sleep%'
-          AND state = 'active'`.pipe(Effect.repeat({ until: (rows) => rows.length > 0, times: 5000 }))
+          AND state = 'active'`.pipe(
+        Effect.filterOrFail((rows) => rows.length > 0),
+        Effect.retry(Schedule.spaced("5 millis")),
+        Effect.timeout("20 seconds"),
+        TestServices.provideLive
+      )
+      expect(killedRows).toEqual([{ killed: true }])
       const killed = yield* sleeping.pipe(Effect.flatMap((exit) => failureOf(exit)))
       expect(killed).toMatchObject({ _tag: "AdminShutdown", sqlstate: "57P01", condition: "admin_shutdown" })
       expect(Errors.isTransient(killed)).toBe(true)

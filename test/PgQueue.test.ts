@@ -17,8 +17,11 @@ const freshQueue = () => `q-${++seq}`
 
 const Job = Schema.Struct({ n: Schema.Number })
 
-/** The typed failure a consumer stopped with, within `limit` (a retry loop would time out). */
-const stoppedWith = <E, R>(consumer: Effect.Effect<void, E, R>, limit: Duration.DurationInput = "5 seconds") =>
+/**
+ * The typed failure a consumer stopped with, within `limit` (a retry loop would time out). The
+ * limit covers connecting a fresh client too, so it is generous for a loaded machine.
+ */
+const stoppedWith = <E, R>(consumer: Effect.Effect<void, E, R>, limit: Duration.DurationInput = "15 seconds") =>
   consumer.pipe(
     Effect.timeoutFail({ duration: limit, onTimeout: () => "still running" as const }),
     Effect.exit,
@@ -83,9 +86,10 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
     live(Effect.gen(function*() {
       const queue = freshQueue()
       yield* PgQueue.enqueue(queue, { n: 1 })
-      const [first] = yield* PgQueue.claim(queue, { lease: "200 millis" })
+      // Long enough that a stalled machine cannot let it lapse before the second claim looks.
+      const [first] = yield* PgQueue.claim(queue, { lease: "1 second" })
       expect(yield* PgQueue.claim(queue)).toEqual([])
-      yield* Effect.sleep("250 millis")
+      yield* Effect.sleep("1100 millis")
       const [again] = yield* PgQueue.claim(queue, { lease: "10 seconds" })
       expect(again!.id).toBe(first!.id)
       expect(again!.attempts).toBe(2)
@@ -101,12 +105,13 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
         handler: (job) => Effect.zipRight(Effect.sync(() => started.push(job.n)), Effect.never),
         concurrency: 3
       }).pipe(
-        // A lease long enough that a loaded CI machine cannot starve the heartbeat past it.
-        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, lease: "1 second" }), DeadLetter.layerMemory())),
+        // Heartbeats come every lease / 3: only a stall of 2/3 of the lease (1.3 s here) could let a
+        // lease lapse, which a loaded CI machine should never see.
+        Effect.provide(Layer.merge(PgQueue.layerSource({ queue, lease: "2 seconds" }), DeadLetter.layerMemory())),
         Effect.fork
       )
       yield* waitUntil(Effect.sync(() => started.length === 3))
-      yield* Effect.sleep("2500 millis") // well past the lease: only heartbeats keep the messages
+      yield* Effect.sleep("4500 millis") // well past the lease: only heartbeats keep the messages
       expect(yield* PgQueue.claim(queue)).toEqual([])
       yield* Fiber.interrupt(fiber)
       const back = yield* PgQueue.claim(queue, { batchSize: 10 })
@@ -210,6 +215,19 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
         "SELECT ON effect_resilience_dead_letters"
       ])
       let calls = 0
+      // Counted, so "not retried" does not rest on how fast the machine runs into the time limit.
+      let sends = 0
+      const countingStore = Layer.effect(
+        DeadLetter.DeadLetter,
+        Effect.map(DeadLetterPostgres.make(), (store): DeadLetter.DeadLetterQueue => ({
+          ...store,
+          send: (dl) =>
+            Effect.suspend(() => {
+              sends++
+              return store.send(dl)
+            })
+        }))
+      )
       const error = yield* stoppedWith(
         Consumer.run({
           schema: Job,
@@ -219,13 +237,14 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
               return Effect.fail(new Errors.NotFound({ resource: "job", id: String(job.n) }))
             })
         }).pipe(
-          Effect.provide(Layer.merge(PgQueue.layerSource({ queue }), DeadLetterPostgres.layer())),
+          Effect.provide(Layer.merge(PgQueue.layerSource({ queue }), countingStore)),
           Effect.provide(PgTest.clientLayer(url)),
           Logger.withMinimumLogLevel(LogLevel.None)
         )
       )
       expect(error).toMatchObject({ _tag: "InsufficientPrivilege", sqlstate: "42501", category: "Permanent" })
       expect(calls).toBe(1)
+      expect(sends).toBe(1)
       // Back in the queue at once, and the failed delivery did not count as an attempt.
       const [back] = yield* PgQueue.claim(queue)
       expect(back!.attempts).toBe(1)

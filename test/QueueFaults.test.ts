@@ -100,11 +100,10 @@ layer(PgTest.layer({ prefix: "queue_faults", maxConnections: 20 }))("queue fault
       let started = 0
       child.stdout.on("data", (chunk: Buffer) => (started += (String(chunk).match(/started/g) ?? []).length))
       yield* waitUntil(Effect.sync(() => started >= 5), "the child to start 5 messages")
-      const exited = Effect.async<void>((resume) => {
-        child.once("exit", () => resume(Effect.void))
-      })
+      // Listening before the kill: an exit reported before the fiber got to listen would be missed.
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
       child.kill("SIGKILL")
-      yield* exited
+      yield* Effect.promise(() => exited)
       // The child claimed a batch of 10 (5 in progress, 5 buffered) and died holding it.
       const sql = yield* SqlClient.SqlClient
       const leased = yield* sql<{ n: string }>`SELECT count(*) AS n FROM effect_resilience_queue
@@ -119,7 +118,7 @@ layer(PgTest.layer({ prefix: "queue_faults", maxConnections: 20 }))("queue fault
       yield* Fiber.interrupt(fiber)
       expect([...seen.values()].filter((attempts) => attempts === 2).length).toBeGreaterThanOrEqual(5)
       expect(yield* deadLetterCount(queue)).toBe(0)
-    })), { timeout: 30_000 })
+    })), { timeout: 60_000 }) // a child process to start, then a lease to wait out
 
   it.effect("terminating every backend in the middle of 10,000 messages loses none; the consumer recovers", () =>
     live(Effect.gen(function*() {

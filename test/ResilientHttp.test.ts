@@ -1,6 +1,6 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Option, Schema, TestClock } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Schema, TestClock } from "effect"
 import type { Scope } from "effect"
 import * as HttpUpstream from "../src/Chaos/HttpUpstream.js"
 import * as CircuitBreaker from "../src/CircuitBreaker.js"
@@ -15,19 +15,62 @@ const Stock = Schema.Struct({ sku: Schema.String, stock: Schema.Number })
 const realSleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
 /**
+ * The requests of the client under test still on the wire, by an id header the upstream records;
+ * `current` is the upstream of the running test.
+ */
+const inFlight = new Set<string>()
+let sent = 0
+let current: HttpUpstream.HttpUpstream | undefined
+
+/** Fetch, with each request's id in `inFlight` until its whole response (body too) has arrived or it was abandoned. */
+const TrackedHttpClient = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (http) =>
+    http.pipe(
+      HttpClient.transform((response, request) => {
+        const id = request.headers["x-drive-id"] ?? ""
+        inFlight.add(id)
+        return response.pipe(
+          Effect.tap((r) => Effect.ignore(r.text)), // cached: the client reads the same text
+          Effect.ensuring(Effect.sync(() => inFlight.delete(id)))
+        )
+      }),
+      HttpClient.mapRequest((request) => HttpClientRequest.setHeader(request, "x-drive-id", String(++sent)))
+    ))
+).pipe(Layer.provide(FetchHttpClient.layer))
+
+/**
+ * Whether moving the TestClock can only do what the test means: every request on the wire has
+ * reached the upstream and is held there (delayed on the TestClock, or hanging). Otherwise real
+ * I/O is under way, and on a slow machine a step could fire a timeout that the I/O would have beaten.
+ */
+const settled = Effect.suspend(() => {
+  if (inFlight.size === 0) return Effect.succeed(true)
+  if (current === undefined) return Effect.succeed(false)
+  return Effect.map(Effect.all([current.requests, current.outcomes]), ([requests, outcomes]) =>
+    [...inFlight].every((id) => {
+      const request = requests.find((r) => r.headers["x-drive-id"] === id)
+      if (request === undefined) return false
+      const outcome = outcomes.find((o) => o.seq === request.seq)
+      return outcome === undefined || outcome.kind === "hang"
+    }))
+})
+
+/**
  * Runs a call that does real I/O while moving the TestClock in small steps, so sleeps (backoff,
- * Retry-After, timeouts, upstream delays) pass in test time; bounded to 5 s of real time.
+ * Retry-After, timeouts, upstream delays) pass in test time; the clock stands still while real I/O
+ * is under way (see `settled`). Bounded to about 10 s of real time.
  */
 const drive = <A, E>(effect: Effect.Effect<A, E>, step: Duration.DurationInput = "50 millis") =>
   Effect.gen(function*() {
     const fiber = yield* Effect.fork(effect)
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < 2000; i++) {
       const exit = fiber.unsafePoll()
       if (exit !== null) return exit
       yield* realSleep(5)
-      yield* TestClock.adjust(step)
+      if (yield* settled) yield* TestClock.adjust(step)
     }
-    return yield* Effect.dieMessage("call did not finish within 5 s of real time")
+    return yield* Effect.dieMessage("call did not finish within 10 s of real time")
   })
 
 const failure = <A, E>(exit: Exit.Exit<A, E>): E => {
@@ -45,10 +88,12 @@ const client = (
     timeout: "5 seconds",
     retry: { maxAttempts: 3, base: "10 millis", maxDelay: "30 seconds" },
     ...options
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  }).pipe(Effect.provide(TrackedHttpClient))
 
 const start = (script: HttpUpstream.Script): Effect.Effect<HttpUpstream.HttpUpstream, never, Scope.Scope> =>
-  Effect.orDie(HttpUpstream.make(script))
+  Effect.tap(Effect.orDie(HttpUpstream.make(script)), (upstream) => {
+    current = upstream
+  })
 
 describe("ResilientHttp", () => {
   it.scoped("decodes a 200 and sends the current request id as X-Request-ID", () =>
@@ -167,7 +212,7 @@ describe("ResilientHttp", () => {
         baseUrl: `http://127.0.0.1:${port}`,
         timeout: "5 seconds",
         retry: false
-      }).pipe(Effect.provide(FetchHttpClient.layer))
+      }).pipe(Effect.provide(TrackedHttpClient))
       const error = failure(yield* drive(inventory.get("/stock/a", Stock)))
       expect(error).toMatchObject({ _tag: "ConnectFailed", reason: "ECONNREFUSED" })
     }))

@@ -22,7 +22,7 @@ const dlq = (url: string, ...args: ReadonlyArray<string>) =>
     execFile(
       process.execPath,
       ["--import", "tsx", "src/bin/dlq.ts", ...args],
-      { cwd: root, env: { ...process.env, DATABASE_URL: url, NO_COLOR: "1" }, timeout: 30_000 },
+      { cwd: root, env: { ...process.env, DATABASE_URL: url, NO_COLOR: "1" }, timeout: 60_000 },
       (error, stdout, stderr) => resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
     )
   })
@@ -86,5 +86,5 @@ layer(PgTest.layer({ prefix: "dlq_cli" }))("dlq CLI", (it) => {
       expect(yield* PgQueue.depth("beta")).toBe(0)
       expect(JSON.parse(purged.stdout)).toEqual({ purged: 1 })
       expect((yield* store.list({ queue: "beta" })).length).toBe(0)
-    }), { timeout: 60_000 })
+    }), { timeout: 120_000 }) // a dozen child processes, some in parallel: generous for a loaded machine
 })
