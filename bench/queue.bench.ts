@@ -26,6 +26,7 @@ import type { ConfigError } from "effect"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Redacted, Schema } from "effect"
 import { PgBoss } from "pg-boss"
 import pg from "pg"
+import * as Fs from "node:fs"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
@@ -49,12 +50,61 @@ interface Result {
   readonly consumers: number
   readonly consumePerSec: number
   readonly e2ePerSec: number
+  /** Median CPU per message while consuming, in microseconds. */
+  readonly nodeMicros: number
+  readonly postgresMicros: number | undefined
 }
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.()
 
 let runSeq = 0
 const queueName = (system: string) => `bench_${system}_${++runSeq}`
+
+/**
+ * CPU spent between `start` and `stop`: this Node process (main thread plus GC helpers) and every
+ * `postgres` process on the machine (Linux /proc; the bench's server is the only one running).
+ */
+interface CpuSpent {
+  readonly nodeMs: number
+  readonly postgresMs: number | undefined
+}
+
+const ticksPerMs = 100 / 1000 // USER_HZ is 100 on Linux
+
+const postgresTicks = (): number | undefined => {
+  try {
+    let ticks = 0
+    for (const pid of Fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue
+      let stat: string
+      try {
+        stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+      } catch {
+        continue // gone meanwhile
+      }
+      const close = stat.lastIndexOf(")")
+      if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("postgres")) continue
+      const fields = stat.slice(close + 2).split(" ")
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+    }
+    return ticks
+  } catch {
+    return undefined
+  }
+}
+
+const startCpu = () => {
+  const node = process.cpuUsage()
+  const pg = postgresTicks()
+  return (): CpuSpent => {
+    const spent = process.cpuUsage(node)
+    const pgNow = postgresTicks()
+    return {
+      nodeMs: (spent.user + spent.system) / 1000,
+      postgresMs: pg === undefined || pgNow === undefined ? undefined : (pgNow - pg) / ticksPerMs
+    }
+  }
+}
 
 /** Polls a counter until it reaches N, in real time (no Effect clock involved). */
 const until = async (done: () => boolean, what: string) => {
@@ -89,7 +139,7 @@ const runOurs = async (runtime: OursRuntime, rate: number, consumers: number, be
     DeadLetter.DeadLetter,
     Effect.map(DeadLetterPostgres.make(), (store) => ({
       ...store,
-      send: (dl: DeadLetter.NewDeadLetter) => Effect.tap(store.send(dl), () => void dead++)
+      sendAll: (dls: ReadonlyArray<DeadLetter.NewDeadLetter>) => Effect.tap(store.sendAll(dls), (ids) => void (dead += ids.length))
     }))
   )
   const handler = (job: typeof Job.Type) =>
@@ -102,6 +152,7 @@ const runOurs = async (runtime: OursRuntime, rate: number, consumers: number, be
     const enqueued = performance.now() - t0
     yield* Effect.promise(between)
     const t1 = performance.now()
+    const cpu = startCpu()
     const fibers = yield* Effect.forEach(Array.from({ length: consumers }), () =>
       Effect.forkDaemon(
         Consumer.run({ schema: Job, handler, concurrency: CONCURRENCY }).pipe(
@@ -110,9 +161,10 @@ const runOurs = async (runtime: OursRuntime, rate: number, consumers: number, be
       ))
     yield* Effect.promise(() => until(() => processed + dead >= N, "ours"))
     const t2 = performance.now()
+    const spent = cpu()
     // Stop (and wait for) the consumers before the next run.
     yield* Effect.forEach(fibers, Fiber.interrupt, { discard: true })
-    return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+    return { consume: t2 - t1, e2e: enqueued + t2 - t1, cpu: spent }
   }).pipe(
     Effect.provide(Counted),
     Logger.withMinimumLogLevel(LogLevel.Error)
@@ -136,6 +188,7 @@ const runBoss = async (boss: PgBoss, rate: number, consumers: number, between: B
   const enqueued = performance.now() - t0
   await between()
   const t1 = performance.now()
+  const cpu = startCpu()
   const workers: Array<string> = []
   for (let c = 0; c < consumers; c++) {
     workers.push(
@@ -156,8 +209,9 @@ const runBoss = async (boss: PgBoss, rate: number, consumers: number, between: B
   }
   await until(() => processed + dead >= N, "pg-boss")
   const t2 = performance.now()
+  const spent = cpu()
   await boss.offWork(queue)
-  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1, cpu: spent }
 }
 
 // --- raw SKIP LOCKED loop ---------------------------------------------------------
@@ -193,6 +247,7 @@ const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: B
   const enqueued = performance.now() - t0
   await between()
   const t1 = performance.now()
+  const cpu = startCpu()
   const loop = async () => {
     while (done < N) {
       const { rows } = await pool.query<{ id: string; payload: string }>(
@@ -211,7 +266,7 @@ const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: B
   }
   await Promise.all(Array.from({ length: consumers }, loop))
   const t2 = performance.now()
-  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1, cpu: cpu() }
 }
 
 // --- raw leased loop ------------------------------------------------------------
@@ -229,7 +284,7 @@ const leasedClaim = `WITH acked AS (
   UPDATE effect_resilience_queue q
   SET attempts = q.attempts + 1, leased_until = now() + 30000 * interval '1 millisecond'
   FROM next WHERE q.id = next.id
-  RETURNING q.id, q.payload, q.attempts, q.enqueued_at, q.replay_of`
+  RETURNING q.id, q.payload, q.attempts, extract(epoch FROM q.enqueued_at)::float8 * 1000 AS enqueued_ms, q.replay_of`
 
 const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, between: Between) => {
   const queue = queueName("leased")
@@ -239,6 +294,7 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
   const enqueued = performance.now() - t0
   await between()
   const t1 = performance.now()
+  const cpu = startCpu()
   const loop = async () => {
     // Handled ids, deleted by the next claim (as ours carries its acks).
     let acked: Array<string> = []
@@ -258,9 +314,10 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
   }
   const pending = await Promise.all(Array.from({ length: consumers }, loop))
   const t2 = performance.now()
+  const spent = cpu()
   // Like ours, the clock stops at the last outcome; the last acks are written after it.
   await pool.query("DELETE FROM effect_resilience_queue WHERE id = ANY($1::bigint[])", [pending.flat()])
-  return { consume: t2 - t1, e2e: enqueued + t2 - t1 }
+  return { consume: t2 - t1, e2e: enqueued + t2 - t1, cpu: spent }
 }
 
 // --- main -------------------------------------------------------------------------
@@ -285,7 +342,7 @@ const main = async () => {
     // Statistics must describe a full table when the consumers start: analysed while empty,
     // pg-boss's fetch plan crawls (DESIGN.md), so every system gets ANALYZE after its enqueue.
     const analyze = async () => void (await pool.query("ANALYZE"))
-    type Run = (rate: number, consumers: number) => Promise<{ consume: number; e2e: number }>
+    type Run = (rate: number, consumers: number) => Promise<{ consume: number; e2e: number; cpu: CpuSpent }>
     const all: ReadonlyArray<readonly [string, Run]> = [
       ["effect-resilience", (rate, c) => runOurs(ours, rate, c, analyze)],
       ["pg-boss 12.35", (rate, c) => runBoss(boss, rate, c, analyze)],
@@ -307,6 +364,8 @@ const main = async () => {
       for (const consumers of consumerCounts) {
         const consume = new Map<string, Array<number>>()
         const e2e = new Map<string, Array<number>>()
+        const nodeCpu = new Map<string, Array<number>>()
+        const postgresCpu = new Map<string, Array<number>>()
         for (let rep = 0; rep < REPS; rep++) {
           for (const [system, run] of systems) {
             await pool.query("VACUUM")
@@ -314,6 +373,10 @@ const main = async () => {
             const timing = await run(rate, consumers)
             consume.set(system, [...(consume.get(system) ?? []), timing.consume])
             e2e.set(system, [...(e2e.get(system) ?? []), timing.e2e])
+            nodeCpu.set(system, [...(nodeCpu.get(system) ?? []), timing.cpu.nodeMs])
+            if (timing.cpu.postgresMs !== undefined) {
+              postgresCpu.set(system, [...(postgresCpu.get(system) ?? []), timing.cpu.postgresMs])
+            }
           }
         }
         for (const [system] of systems) {
@@ -322,12 +385,15 @@ const main = async () => {
             rate,
             consumers,
             consumePerSec: N / (median(consume.get(system)!) / 1000),
-            e2ePerSec: N / (median(e2e.get(system)!) / 1000)
+            e2ePerSec: N / (median(e2e.get(system)!) / 1000),
+            nodeMicros: (median(nodeCpu.get(system)!) * 1000) / N,
+            postgresMicros: postgresCpu.has(system) ? (median(postgresCpu.get(system)!) * 1000) / N : undefined
           }
           results.push(result)
           console.log(
             `  ${system.padEnd(18)} ${`${rate * 100}%`.padStart(4)} failures, ${consumers} consumer(s): ` +
-              `${Math.round(result.consumePerSec)} msg/s consume, ${Math.round(result.e2ePerSec)} msg/s end to end`
+              `${Math.round(result.consumePerSec)} msg/s consume, ${Math.round(result.e2ePerSec)} msg/s end to end, ` +
+              `CPU per message: Node ${result.nodeMicros.toFixed(1)} µs, Postgres ${result.postgresMicros?.toFixed(1) ?? "?"} µs`
           )
         }
       }
@@ -355,7 +421,8 @@ const main = async () => {
           Math.round(ours.e2ePerSec).toString(),
           Math.round(boss.e2ePerSec).toString(),
           Math.round(raw.e2ePerSec).toString(),
-          Math.round(leased.e2ePerSec).toString()
+          Math.round(leased.e2ePerSec).toString(),
+          ...[ours, boss, raw, leased].map((r) => `${r.nodeMicros.toFixed(1)}/${r.postgresMicros?.toFixed(1) ?? "?"}`)
         ]
       })
     )
@@ -373,13 +440,18 @@ const main = async () => {
       "ours e2e",
       "pg-boss e2e",
       "raw e2e",
-      "leased e2e"
+      "leased e2e",
+      "ours cpu",
+      "pg-boss cpu",
+      "raw cpu",
+      "leased cpu"
     ]
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
     const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ")
     console.log(`\n${line(headers)}\n${line(widths.map((w) => "-".repeat(w)))}\n${rows.map(line).join("\n")}`)
     console.log("\nconsume = from the first claim to the last outcome; e2e includes the batched enqueue.")
     console.log("raw: at most once, no lease; raw leased: at least once, a lease, our claim statement.")
+    console.log("cpu = Node/Postgres CPU per message while consuming, in µs (median run; Postgres from /proc, Linux only).")
     console.log("goal: ours/pg-boss >= 1, raw/ours <= 2")
   } finally {
     await boss.stop({ graceful: false }).catch(() => {})

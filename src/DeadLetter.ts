@@ -175,9 +175,16 @@ export type DeadLetterStoreFailed = internal.DeadLetterStoreFailed
 export type StoreError = internal.StoreError
 
 /**
- * The store's operations: `send`, `list`, `get`, `history` (an entry and the dead letters it
- * was replayed from, newest first), `stats`, `purge`, and `replay` (to the source queue, or
- * through a processor).
+ * The store's operations: `send`, `sendAll` (a batch, ids in order: one statement with the
+ * Postgres store; the consumer writes its dead letters this way), `list`, `get`, `history` (an
+ * entry and the dead letters it was replayed from, newest first), `stats`, `purge`, and `replay`
+ * (to the source queue, or through a processor).
+ *
+ * **Details**
+ *
+ * `send` and `sendAll` are idempotent per `(queueName, messageId)`: a message dead-lettered again
+ * (redelivered after a crash) resolves to its existing row. A store wrapper that counts or gates
+ * writes must wrap both.
  *
  * @example
  * ```ts

@@ -32,18 +32,15 @@ const counter = (metric: Metric.Metric.Counter<number>, tags: Record<string, str
     (state) => state.count
   )
 
-/** A memory store whose `send` always fails with `error`; `sends` counts the tries. */
+/** A memory store whose writes always fail with `error`; `sends` counts the tries. */
 const failingStore = (error: DeadLetter.StoreError) =>
   Effect.map(DeadLetter.makeMemory(), (memory) => {
     let sends = 0
-    const store: DeadLetter.DeadLetterQueue = {
-      ...memory,
-      send: () =>
-        Effect.suspend(() => {
-          sends++
-          return Effect.fail(error)
-        })
-    }
+    const fail = Effect.suspend(() => {
+      sends++
+      return Effect.fail(error)
+    })
+    const store: DeadLetter.DeadLetterQueue = { ...memory, send: () => fail, sendAll: () => fail }
     return { store, sends: () => sends }
   })
 
@@ -268,12 +265,53 @@ describe("Consumer", () => {
       expect(attempts.sort()).toEqual([1, 1, 1, 1, 1])
     }))
 
+  it.effect("a burst of failures is written in batches (one sendAll per batch), each message acked once", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const memory = yield* DeadLetter.makeMemory()
+      const gate = yield* Deferred.make<void>()
+      const batches: Array<number> = []
+      const batching: DeadLetter.DeadLetterQueue = {
+        ...memory,
+        // The first write waits, so the next failures queue up behind it.
+        sendAll: (dls) =>
+          Effect.zipRight(
+            batches.push(dls.length) === 1 ? Deferred.await(gate) : Effect.void,
+            memory.sendAll(dls)
+          )
+      }
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: (order) => Effect.fail(new Errors.NotFound({ resource: "order", id: String(order.orderId) })),
+        concurrency: 10
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, source),
+        Effect.provideService(DeadLetter.DeadLetter, batching),
+        Effect.fork
+      )
+      for (let orderId = 0; orderId < 100; orderId++) yield* source.offerJson({ orderId })
+      yield* source.end
+      yield* TestClock.adjust("1 millis")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      expect(batches.reduce((a, b) => a + b, 0)).toBe(100)
+      expect(batches.length).toBeLessThan(20)
+      expect(Math.max(...batches)).toBeGreaterThan(1)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 100 })
+      const stored = yield* memory.list({ limit: 1000 })
+      expect(new Set(stored.map((d) => d.messageId)).size).toBe(100)
+    }))
+
   it.effect("a slow dead-letter write holds its message, not the workers; the message is acked only once written", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())
       const memory = yield* DeadLetter.makeMemory()
       const gate = yield* Deferred.make<void>()
-      const slow: DeadLetter.DeadLetterQueue = { ...memory, send: (dl) => Effect.zipRight(Deferred.await(gate), memory.send(dl)) }
+      const slow: DeadLetter.DeadLetterQueue = {
+        ...memory,
+        send: (dl) => Effect.zipRight(Deferred.await(gate), memory.send(dl)),
+        sendAll: (dls) => Effect.zipRight(Deferred.await(gate), memory.sendAll(dls))
+      }
       const processed: Array<number> = []
       const fiber = yield* Consumer.run({
         schema: Order,

@@ -70,6 +70,31 @@ const contract = <R>(it: It<R>, store: Effect.Effect<DeadLetter.DeadLetterQueue,
       expect((yield* dlq.list({ queue })).length).toBe(1)
     }))
 
+  it.effect("sendAll writes a batch and answers ids in order: keyed and keyless, an existing message resolves to its row", () =>
+    Effect.gen(function*() {
+      const dlq = yield* store
+      const queue = freshQueue()
+      const earlier = yield* dlq.send(failure(queue, "{\"n\":0}", { messageId: "m-0" }))
+      const ids = yield* dlq.sendAll([
+        failure(queue, "{\"n\":1}", { messageId: "m-1" }),
+        failure(queue, "not json", { errorCode: "VALIDATION_ERROR" }),
+        failure(queue, "{\"n\":0}", { messageId: "m-0", attempts: 5 }),
+        failure(queue, "{\"n\":2}", { messageId: "m-2" })
+      ])
+      expect(ids).toHaveLength(4)
+      expect(ids[2]).toBe(earlier)
+      expect(new Set(ids).size).toBe(4)
+      const entries = yield* Effect.forEach(ids, (id) => Effect.map(dlq.get(id), Option.getOrThrow))
+      expect(entries.map((e) => [e.messageId, e.originalText ?? JSON.stringify(e.originalMessage), e.attempts])).toEqual([
+        ["m-1", "{\"n\":1}", 1],
+        [null, "not json", 1],
+        ["m-0", "{\"n\":0}", 1],
+        ["m-2", "{\"n\":2}", 1]
+      ])
+      expect((yield* dlq.list({ queue })).length).toBe(4)
+      expect(yield* dlq.sendAll([])).toEqual([])
+    }))
+
   it.effect("lists by queue, code and time range; counts by queue and code; purges by filter", () =>
     Effect.gen(function*() {
       const dlq = yield* store

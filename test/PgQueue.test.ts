@@ -221,10 +221,10 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
         DeadLetter.DeadLetter,
         Effect.map(DeadLetterPostgres.make(), (store): DeadLetter.DeadLetterQueue => ({
           ...store,
-          send: (dl) =>
+          sendAll: (dls) =>
             Effect.suspend(() => {
               sends++
-              return store.send(dl)
+              return store.sendAll(dls)
             })
         }))
       )

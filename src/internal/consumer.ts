@@ -8,10 +8,11 @@ import {
   Effect,
   Either,
   Exit,
+  Fiber,
   FiberRef,
-  FiberSet,
   LogLevel,
   Metric,
+  MetricKey,
   Option,
   Queue,
   Schedule,
@@ -20,6 +21,7 @@ import {
   Schema,
   Stream
 } from "effect"
+import type * as MetricKeyType from "effect/MetricKeyType"
 import type { ParseError } from "effect/ParseResult"
 import { TreeFormatter } from "effect/ParseResult"
 import * as Errors from "../Errors.js"
@@ -160,25 +162,41 @@ export const makeMemorySource = (queue: string): Effect.Effect<MemorySource> =>
 
 // --- metrics ------------------------------------------------------------------
 
-/** @internal */
-export const processedTotal = Metric.counter("effect_resilience_consumer_processed_total", {
+const processedKey = MetricKey.counter("effect_resilience_consumer_processed_total", {
   description: "messages handled successfully and acknowledged",
   incremental: true
 })
-/** @internal */
-export const retriedTotal = Metric.counter("effect_resilience_consumer_retried_total", {
+const retriedKey = MetricKey.counter("effect_resilience_consumer_retried_total", {
   description: "handler retries after a transient failure",
   incremental: true
 })
-/** @internal */
-export const deadLetteredTotal = Metric.counter("effect_resilience_consumer_dead_lettered_total", {
+const deadLetteredKey = MetricKey.counter("effect_resilience_consumer_dead_lettered_total", {
   description: "messages sent to the dead-letter queue, by code",
   incremental: true
 })
-/** @internal */
-export const inFlightGauge = Metric.gauge("effect_resilience_consumer_in_flight", {
+const inFlightKey = MetricKey.gauge("effect_resilience_consumer_in_flight", {
   description: "messages being handled right now"
 })
+
+/** @internal */
+export const processedTotal: Metric.Metric.Counter<number> = Metric.fromMetricKey(processedKey)
+/** @internal */
+export const retriedTotal: Metric.Metric.Counter<number> = Metric.fromMetricKey(retriedKey)
+/** @internal */
+export const deadLetteredTotal: Metric.Metric.Counter<number> = Metric.fromMetricKey(deadLetteredKey)
+/** @internal */
+export const inFlightGauge: Metric.Metric.Gauge<number> = Metric.fromMetricKey(inFlightKey)
+
+/**
+ * The same series as `Metric.tagged(metric, "queue", queue)`, built from its key: a metric made by
+ * `Metric.tagged` merges its labels and looks its registry entry up again on every update
+ * (several µs); one made from a tagged key finds it once.
+ */
+const seriesOf = <Type extends MetricKeyType.MetricKeyType<any, any>>(
+  key: MetricKey.MetricKey<Type>,
+  labels: ReadonlyArray<readonly [string, string]>
+) =>
+  Metric.fromMetricKey(labels.reduce((k, [name, value]) => MetricKey.tagged(k, name, value), key))
 
 // --- consumer -------------------------------------------------------------------
 
@@ -224,6 +242,12 @@ const deadLetterRetries = infrastructureSchedule(8)
 export const defaultMaxPayloadBytes = 256 * 1024
 /** @internal */
 export const defaultMaxDeliveries = 10
+
+interface PendingDeadLetter {
+  readonly message: Message
+  readonly failure: Failure
+  readonly deadLetter: NewDeadLetter
+}
 
 interface Failure {
   readonly error: unknown
@@ -290,16 +314,24 @@ export const run = <A, I, E, R>(
     const maxDeliveries = options.maxDeliveries ?? defaultMaxDeliveries
     const concurrency = Math.max(1, options.concurrency ?? 10)
     const decode = Schema.decodeUnknownEither(Schema.parseJson(options.schema))
-    const processed = Metric.tagged(processedTotal, "queue", queue)
-    const retried = Metric.tagged(retriedTotal, "queue", queue)
-    const inFlight = Metric.tagged(inFlightGauge, "queue", queue)
     const handler = options.handler
+    // Read once: the workers run in this fiber's children, with its metric labels and log level.
+    const metricLabels = yield* FiberRef.get(FiberRef.currentMetricLabels)
+    const minimumLogLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    const debugLogged = !LogLevel.greaterThan(minimumLogLevel, LogLevel.Debug)
+    const processed = seriesOf(processedKey, [["queue", queue]])
+    const retried = seriesOf(retriedKey, [["queue", queue]])
+    const inFlight = seriesOf(inFlightKey, [["queue", queue]])
+    const countProcessed = Effect.sync(() => processed.unsafeUpdate(1, metricLabels))
+    const busyBy = (n: number) => Effect.sync(() => inFlight.unsafeUpdate(n, metricLabels))
+    const turnedBusy = busyBy(1)
+    const turnedIdle = busyBy(-1)
 
     const deadLetteredByCode = new Map<string, Metric.Metric.Counter<number>>()
     const deadLetteredWith = (code: string) => {
       let metric = deadLetteredByCode.get(code)
       if (metric === undefined) {
-        metric = Metric.tagged(Metric.tagged(deadLetteredTotal, "queue", queue), "code", code)
+        metric = seriesOf(deadLetteredKey, [["queue", queue], ["code", code]])
         deadLetteredByCode.set(code, metric)
       }
       return metric
@@ -308,75 +340,86 @@ export const run = <A, I, E, R>(
     const outcome = (message: Message, event: string) =>
       Effect.annotateLogs({ queue, message_id: message.id, delivery: message.attempts, event })
 
-    // Dead-letter writes run beside the workers (set up by `dispatch` in the consumer's scope), so
-    // a burst of failures does not stall every worker on the store's round trip; the message
-    // stays held (leased) until its dead letter is written, and only then is it acked.
-    let handOff = (write: Effect.Effect<void, SourceError>): Effect.Effect<void, SourceError> => write
+    // Dead letters are written beside the workers, in batches: a failing worker queues its dead
+    // letter and goes on, and one writer per consumer sends whatever has queued up in one
+    // `sendAll` (one statement with the Postgres store). The message stays held (leased) until
+    // its dead letter is written, and only then is it acked. Set up by `dispatch`.
+    let handOff = (_: PendingDeadLetter): Effect.Effect<void> => Effect.void
 
     const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
-      handOff(recordDeadLetter(message, failure, attempts, first, last))
+      handOff({
+        message,
+        failure,
+        deadLetter: {
+          queueName: queue,
+          messageId: message.id,
+          payload: message.payload,
+          error: failure.message,
+          errorType: failure.type,
+          errorCode: failure.code,
+          errorCategory: failure.category,
+          attempts,
+          firstFailure: new Date(first),
+          lastFailure: new Date(last),
+          metadata: { deliveries: message.attempts, defect: failure.defect, enqueued_at: message.enqueuedAt.toISOString() },
+          replayOf: message.replayOf
+        }
+      })
 
-    const recordDeadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) => {
-      const dl: NewDeadLetter = {
-        queueName: queue,
-        messageId: message.id,
-        payload: message.payload,
-        error: failure.message,
-        errorType: failure.type,
-        errorCode: failure.code,
-        errorCategory: failure.category,
-        attempts,
-        firstFailure: new Date(first),
-        lastFailure: new Date(last),
-        metadata: { deliveries: message.attempts, defect: failure.defect, enqueued_at: message.enqueuedAt.toISOString() },
-        replayOf: message.replayOf
-      }
+    const recorded = ({ deadLetter, failure, message }: PendingDeadLetter, id: string) => {
+      const counted = Effect.zipRight(
+        message.ack,
+        Effect.sync(() => deadLetteredWith(failure.code).unsafeUpdate(1, metricLabels))
+      )
       const log = failure.category === "Unexpected" ? Effect.logError : Effect.logWarning
-      return dlq.send(dl).pipe(
+      return Effect.zipRight(
+        counted,
+        whenLogged(LogLevel.Warning, () =>
+          log("message_dead_lettered").pipe(
+            Effect.annotateLogs({
+              dead_letter_id: id,
+              attempts: deadLetter.attempts,
+              error_code: failure.code,
+              error_type: failure.type,
+              error_category: failure.category,
+              error: failure.message
+            }),
+            outcome(message, "dead_lettered")
+          ))
+      )
+    }
+
+    const writeDeadLetters = (batch: ReadonlyArray<PendingDeadLetter>): Effect.Effect<void, SourceError> =>
+      dlq.sendAll(batch.map((pending) => pending.deadLetter)).pipe(
         Effect.retry({ schedule: deadLetterRetries, while: Errors.isTransient }),
         Effect.matchCauseEffect({
-          onSuccess: (id) =>
-            Effect.zipRight(
-              message.ack,
-              Effect.zipRight(
-                Metric.increment(deadLetteredWith(failure.code)),
-                whenLogged(LogLevel.Warning, () =>
-                  log("message_dead_lettered").pipe(
-                    Effect.annotateLogs({
-                      dead_letter_id: id,
-                      attempts,
-                      error_code: failure.code,
-                      error_type: failure.type,
-                      error_category: failure.category,
-                      error: failure.message
-                    }),
-                    outcome(message, "dead_lettered")
-                  ))
-              )
-            ),
+          onSuccess: (ids) => Effect.forEach(batch, (pending, i) => recorded(pending, ids[i] ?? ""), { discard: true }),
           onFailure: (cause): Effect.Effect<void, SourceError> => {
             const error = Cause.failureOption(cause)
             // The store cannot work at all (a missing table, a missing grant): no redelivery can
-            // succeed either. The consumer stops; the message, still held, goes back untouched
+            // succeed either. The consumer stops; the messages, still held, go back untouched
             // with everything else the source holds when it shuts down.
             if (Option.isSome(error) && Errors.isCategorized(error.value) && !Errors.isTransient(error.value)) {
               const broken = error.value
               return Effect.zipRight(
-                Effect.logError("dead_letter_store_unusable: consumer stopped", cause).pipe(outcome(message, "released")),
+                Effect.forEach(batch, ({ message }) =>
+                  Effect.logError("dead_letter_store_unusable: consumer stopped", cause).pipe(outcome(message, "released")), {
+                  discard: true
+                }),
                 Effect.fail(broken)
               )
             }
-            // The store is down: the message must not be acked. Put it back for later.
-            return Effect.zipRight(
-              Effect.logError("dead_letter_write_failed: message released for redelivery", cause).pipe(
-                outcome(message, "released")
-              ),
-              message.release({ delay: "1 second" })
-            )
+            // The store is down: the messages must not be acked. Put them back for later.
+            return Effect.forEach(batch, ({ message }) =>
+              Effect.zipRight(
+                Effect.logError("dead_letter_write_failed: message released for redelivery", cause).pipe(
+                  outcome(message, "released")
+                ),
+                message.release({ delay: "1 second" })
+              ), { discard: true })
           }
         })
       )
-    }
 
     const validationFailure = (field: string, reason: string): Failure => {
       const error = new Errors.ValidationFailed({ field, reason })
@@ -386,11 +429,13 @@ export const run = <A, I, E, R>(
     const rejectWith = (message: Message, failure: Failure) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => deadLetter(message, failure, 1, now, now))
 
-    const logProcessed = (message: Message) =>
-      whenLogged(LogLevel.Debug, () => Effect.logDebug("message_processed").pipe(outcome(message, "processed")))
-
     const succeeded = (message: Message) =>
-      Effect.zipRight(message.ack, Effect.zipRight(Metric.increment(processed), logProcessed(message)))
+      Effect.zipRight(
+        message.ack,
+        debugLogged
+          ? Effect.zipRight(countProcessed, Effect.logDebug("message_processed").pipe(outcome(message, "processed")))
+          : countProcessed
+      )
 
     // Slow path: classify, retry transient failures on the schedule, dead-letter the rest.
     // A permanent failure (the common one) is dead-lettered without the retry loop's generator.
@@ -475,12 +520,42 @@ export const run = <A, I, E, R>(
     // back the rest of what it claimed.
     const dispatch = Effect.gen(function*() {
       const pull = yield* Stream.toPull(source.messages)
-      // Opened after the source: on shutdown, pending dead-letter writes are interrupted before
-      // the source hands back what it holds (a written one is found again on redelivery).
-      const deadLetters = yield* FiberSet.make<void, SourceError>()
-      const writing = yield* Effect.makeSemaphore(concurrency)
-      handOff = (write) =>
-        Effect.zipRight(writing.take(1), Effect.asVoid(FiberSet.run(deadLetters, Effect.ensuring(write, writing.release(1)))))
+      // Queued dead letters, at most `concurrency` (a worker waits for room: backpressure when
+      // the store is slow), and how many are queued or being written.
+      let queued: Array<PendingDeadLetter> = []
+      let outstanding = 0
+      const room = yield* Effect.makeSemaphore(concurrency)
+      const wake = yield* Effect.makeLatch(false)
+      const settled = yield* Effect.makeLatch(true)
+      handOff = (pending) =>
+        Effect.zipRight(
+          room.take(1),
+          Effect.sync(() => {
+            queued.push(pending)
+            outstanding++
+            settled.unsafeClose()
+            wake.unsafeOpen()
+          })
+        )
+      const writeQueued = Effect.suspend(() => {
+        wake.unsafeClose()
+        const batch = queued
+        queued = []
+        return Effect.ensuring(
+          writeDeadLetters(batch),
+          Effect.zipRight(
+            room.release(batch.length),
+            Effect.sync(() => {
+              outstanding -= batch.length
+              if (outstanding === 0) settled.unsafeOpen()
+            })
+          )
+        )
+      })
+      // Forked after the source is opened: on shutdown, a write in progress is interrupted before
+      // the source hands back what it holds (a row written just before is found again on
+      // redelivery: dead letters are idempotent per message).
+      const writer = yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wake.await, writeQueued)))
       const pulling = yield* Effect.makeSemaphore(1)
       let buffer: ReadonlyArray<Message> = []
       let index = 0
@@ -507,16 +582,16 @@ export const run = <A, I, E, R>(
             current = message
             if (busy) return Effect.zipRight(processOne(message), loop)
             busy = true
-            return Effect.zipRight(Metric.increment(inFlight), Effect.zipRight(processOne(message), loop))
+            return Effect.zipRight(turnedBusy, Effect.zipRight(processOne(message), loop))
           }
           current = undefined
           const next = ended ? Effect.void : Effect.zipRight(refill, loop)
           if (!busy) return next
           busy = false
-          return Effect.zipRight(Metric.incrementBy(inFlight, -1), next)
+          return Effect.zipRight(turnedIdle, next)
         })
         return Effect.onExit(loop, (exit) => {
-          const idle = busy ? Metric.incrementBy(inFlight, -1) : Effect.void
+          const idle = busy ? turnedIdle : Effect.void
           busy = false
           // Interrupted mid-message: it goes back without counting an attempt.
           return Exit.isInterrupted(exit) && current !== undefined
@@ -527,7 +602,7 @@ export const run = <A, I, E, R>(
       // A handler that dies (a fatal error), a source failure or an unusable dead-letter store
       // stops every worker. Otherwise the run ends once the source has and every write is done.
       const workers = Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
-      yield* Effect.raceFirst(Effect.zipRight(workers, FiberSet.awaitEmpty(deadLetters)), FiberSet.join(deadLetters))
+      yield* Effect.raceFirst(Effect.zipRight(workers, settled.await), Fiber.join(writer))
     })
     yield* Effect.logInfo("consumer_started").pipe(Effect.annotateLogs({ queue, concurrency }))
     yield* Effect.scoped(dispatch).pipe(

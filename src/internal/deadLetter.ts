@@ -90,6 +90,7 @@ export type StoreError = DeadLetterStoreFailed | PgError
 /** @internal */
 export interface DeadLetterQueue {
   readonly send: (deadLetter: NewDeadLetter) => Effect.Effect<string, StoreError>
+  readonly sendAll: (deadLetters: ReadonlyArray<NewDeadLetter>) => Effect.Effect<ReadonlyArray<string>, StoreError>
   readonly list: (filter?: Filter) => Effect.Effect<ReadonlyArray<Entry>, StoreError>
   readonly get: (id: string) => Effect.Effect<Option.Option<Entry>, StoreError>
   readonly history: (id: string) => Effect.Effect<ReadonlyArray<Entry>, StoreError>
@@ -249,6 +250,7 @@ export const makeMemory = (options: { readonly requeue?: Processor | undefined }
 
     const service: DeadLetterQueue = {
       send,
+      sendAll: (dls) => Effect.forEach(dls, send),
       list: (filter = {}) => Effect.sync(() => selected(filter, defaultListLimit)),
       get: (id) => Effect.sync(() => Option.fromNullable(entries.get(id))),
       history,

@@ -119,8 +119,9 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
     const failAll = (batch: ReadonlyArray<Pending>, error: StoreError) =>
       Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true })
 
-    const writeBatch = (batch: ReadonlyArray<Pending>) => {
-      const rows = batch.map(({ dl }) => {
+    /** One statement for many dead letters; resolves each `(queue, message id)` to its row's id. */
+    const insertAll = (dls: ReadonlyArray<NewDeadLetter & { readonly messageId: string }>) => {
+      const rows = dls.map((dl) => {
         const { json, text } = splitPayload(dl.payload)
         return {
           queue_name: dl.queueName,
@@ -157,20 +158,23 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
         SELECT d.id, d.queue_name, d.message_id FROM effect_resilience_dead_letters d
         JOIN input i ON d.queue_name = i.queue_name AND d.message_id = i.message_id`.pipe(
         Effect.mapError(storeFailed("send")),
+        Effect.map((result) => new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id])))
+      )
+    }
+
+    const writeBatch = (batch: ReadonlyArray<Pending>) =>
+      insertAll(batch.map((p) => p.dl)).pipe(
         Effect.matchEffect({
           onFailure: (error) => failAll(batch, error),
-          onSuccess: (result) => {
-            const ids = new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
-            return Effect.forEach(batch, (p) => {
+          onSuccess: (ids) =>
+            Effect.forEach(batch, (p) => {
               const id = ids.get(keyOf(p.dl.queueName, p.dl.messageId))
               return id === undefined
                 ? Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
                 : Deferred.succeed(p.done, id)
             }, { discard: true })
-          }
         })
       )
-    }
 
     const drain: Effect.Effect<void> = Effect.suspend(() => {
       const batch = pending
@@ -298,7 +302,26 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
-    const service: DeadLetterQueue = { send, list, get, history, stats, purge, replay }
+    // A consumer's batch: one statement, not the group-commit queue (the caller already batched).
+    const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> => {
+      const keyed = dls.filter((dl): dl is NewDeadLetter & { readonly messageId: string } => dl.messageId !== undefined)
+      const keyless = dls.filter((dl) => dl.messageId === undefined)
+      return Effect.flatMap(
+        Effect.all([keyed.length === 0 ? Effect.succeed(new Map<string, string>()) : insertAll(keyed), Effect.forEach(keyless, sendOne)]),
+        ([ids, keylessIds]) => {
+          let next = 0
+          const out: Array<string> = []
+          for (const dl of dls) {
+            const id = dl.messageId === undefined ? keylessIds[next++] : ids.get(keyOf(dl.queueName, dl.messageId))
+            if (id === undefined) return Effect.fail(new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+            out.push(id)
+          }
+          return Effect.succeed(out)
+        }
+      )
+    }
+
+    const service: DeadLetterQueue = { send, sendAll, list, get, history, stats, purge, replay }
     return service
   })
 

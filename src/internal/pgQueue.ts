@@ -90,7 +90,8 @@ export interface Claimed {
   readonly id: string
   readonly payload: string
   readonly attempts: number
-  readonly enqueued_at: Date
+  /** Milliseconds since the epoch: a float to parse per row instead of a timestamp. */
+  readonly enqueued_ms: number
   readonly replay_of: string | null
 }
 
@@ -132,7 +133,7 @@ const claimWith = (
     UPDATE effect_resilience_queue q
     SET attempts = q.attempts + 1, leased_until = now() + ${leaseMillis} * interval '1 millisecond'
     FROM next WHERE q.id = next.id
-    RETURNING q.id, q.payload, q.attempts, q.enqueued_at, q.replay_of`
+    RETURNING q.id, q.payload, q.attempts, extract(epoch FROM q.enqueued_at)::float8 * 1000 AS enqueued_ms, q.replay_of`
 
 /** Messages waiting or in flight on a queue. @internal */
 export const depth = (queue: string): Effect.Effect<number, SqlError, SqlClient.SqlClient> =>
@@ -171,12 +172,18 @@ export const resilient = <A>(
   event: string,
   queue: string,
   schedule: Schedule.Schedule<unknown, unknown>
-): Effect.Effect<A, PgError> =>
-  statement.pipe(
-    mapErrors,
-    Effect.tapError(logSqlError(event, queue)),
-    Effect.retry({ schedule, while: Errors.isTransient })
-  )
+): Effect.Effect<A, PgError> => {
+  const attempt = statement.pipe(mapErrors, Effect.tapError(logSqlError(event, queue)))
+  // The schedule's driver is built only once a statement has failed: this runs for every claim.
+  return Effect.catchAll(attempt, (error) => {
+    if (!Errors.isTransient(error)) return Effect.fail(error)
+    // The failure just seen is the schedule's first input: it waits before the next attempt,
+    // exactly as if the retry had wrapped the first attempt too.
+    let replayed = false
+    const again = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(error)))
+    return Effect.retry(again, { schedule, while: Errors.isTransient })
+  })
+}
 
 /**
  * The stream of one consumer's claims. Each run of the stream owns its state: the set of
@@ -307,7 +314,7 @@ const makeState = (
         queue,
         payload: row.payload,
         attempts,
-        enqueuedAt: row.enqueued_at,
+        enqueuedAt: new Date(row.enqueued_ms),
         replayOf: row.replay_of ?? undefined,
         ack: Effect.sync(() => {
           // Released (or acked) already: the row may be someone else's delivery by now.
