@@ -71,9 +71,10 @@ interface CpuSpent {
 
 const ticksPerMs = 100 / 1000 // USER_HZ is 100 on Linux
 
-const postgresTicks = (): number | undefined => {
+/** CPU ticks (utime + stime) of every `postgres` process, by pid. */
+const postgresTicks = (): Map<string, number> | undefined => {
   try {
-    let ticks = 0
+    const ticks = new Map<string, number>()
     for (const pid of Fs.readdirSync("/proc")) {
       if (!/^\d+$/.test(pid)) continue
       let stat: string
@@ -85,12 +86,19 @@ const postgresTicks = (): number | undefined => {
       const close = stat.lastIndexOf(")")
       if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("postgres")) continue
       const fields = stat.slice(close + 2).split(" ")
-      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]))
     }
     return ticks
   } catch {
     return undefined
   }
+}
+
+/** Ticks spent between two samples: a process that started meanwhile counts from 0, one that ended is lost. */
+const ticksBetween = (before: Map<string, number>, after: Map<string, number>): number => {
+  let sum = 0
+  for (const [pid, ticks] of after) sum += ticks - (before.get(pid) ?? 0)
+  return sum
 }
 
 const startCpu = () => {
@@ -101,7 +109,7 @@ const startCpu = () => {
     const pgNow = postgresTicks()
     return {
       nodeMs: (spent.user + spent.system) / 1000,
-      postgresMs: pg === undefined || pgNow === undefined ? undefined : (pgNow - pg) / ticksPerMs
+      postgresMs: pg === undefined || pgNow === undefined ? undefined : ticksBetween(pg, pgNow) / ticksPerMs
     }
   }
 }

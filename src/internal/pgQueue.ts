@@ -2,7 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { DurationInput } from "effect/Duration"
 import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
+import { Chunk, Duration, Effect, Exit, Fiber, Layer, Option, Stream } from "effect"
 import type { Schedule } from "effect"
 import * as Errors from "../Errors.js"
 import type { PgError } from "../PgError.js"
@@ -335,17 +335,22 @@ const makeState = (
     // The queue's own transient failures (connection loss, restarts) are the consumer's to ride
     // out, however long they last; a permanent one ends the stream with the typed error.
     const claimNext = resilient(claimOnce, "queue_claim_failed", queue, infrastructureSchedule())
-    const claims = Stream.repeatEffectChunk(
-      Effect.flatMap(claimNext, (rows) =>
-        rows.length === 0
-          ? Effect.as(Effect.sleep(poll), Chunk.empty<Message>())
-          : Effect.succeed(Chunk.unsafeFromArray(rows.map(toMessage))))
-    )
-    // Claim the next batch while this one is being handled: the round trip overlaps the work.
-    // With `prefetch` > 1, that many claims are in flight at once (SKIP LOCKED keeps them apart).
-    return prefetch === 1
-      ? Stream.bufferChunks(claims, { capacity: 1 })
-      : Stream.mergeAll(Array.from({ length: prefetch }, () => claims), { concurrency: prefetch, bufferSize: prefetch })
+    const claimChunk: Effect.Effect<Chunk.Chunk<Message>, PgError> = Effect.flatMap(claimNext, (rows) =>
+      rows.length === 0
+        ? Effect.as(Effect.sleep(poll), Chunk.empty<Message>())
+        : Effect.succeed(Chunk.unsafeFromArray(rows.map(toMessage))))
+    // `prefetch` claims run ahead of the handlers: a pull takes the oldest claim and starts the
+    // next, so the round trip overlaps the work (SKIP LOCKED keeps concurrent claims apart). A
+    // fork per batch in this scope, which interrupts what is still running when the stream
+    // stops: one mechanism for any `prefetch`, with no queue or Take per batch as
+    // `Stream.bufferChunks` / `Stream.mergeAll` need.
+    const scope = yield* Effect.scope
+    const ahead: Array<Fiber.RuntimeFiber<Chunk.Chunk<Message>, PgError>> = []
+    const startClaim = Effect.map(Effect.forkIn(claimChunk, scope), (fiber) => void ahead.push(fiber))
+    const topUp: Effect.Effect<void> = Effect.suspend(() => ahead.length >= prefetch ? Effect.void : Effect.zipRight(startClaim, topUp))
+    const takeOldest = Effect.suspend(() => Effect.zipLeft(Fiber.join(ahead.shift()!), topUp))
+    const pull = Effect.suspend(() => ahead.length === 0 ? Effect.zipRight(startClaim, takeOldest) : takeOldest)
+    return Stream.repeatEffectChunk(pull)
   })
 
 /** @internal */
