@@ -555,7 +555,17 @@ export const run = <A, I, E, R>(
       // Forked after the source is opened: on shutdown, a write in progress is interrupted before
       // the source hands back what it holds (a row written just before is found again on
       // redelivery: dead letters are idempotent per message).
-      const writer = yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wake.await, writeQueued)))
+      // Before it takes the queue the writer yields for as long as the queue grows: the other
+      // workers' failures of the same burst join the batch (one row costs about as much to
+      // insert as twenty: ~100 µs of Node and ~0.6 ms of Postgres per statement).
+      const gather = (seen: number): Effect.Effect<void> =>
+        Effect.zipRight(
+          Effect.yieldNow(),
+          Effect.suspend(() => queued.length > seen && queued.length < concurrency ? gather(queued.length) : Effect.void)
+        )
+      const writer = yield* Effect.forkScoped(
+        Effect.forever(Effect.zipRight(wake.await, Effect.zipRight(Effect.suspend(() => gather(0)), writeQueued)))
+      )
       const pulling = yield* Effect.makeSemaphore(1)
       let buffer: ReadonlyArray<Message> = []
       let index = 0
