@@ -107,8 +107,8 @@ export const enqueueBatch: (
 ) => Effect.Effect<number, SqlError, SqlClient> = internal.enqueueBatch
 
 /**
- * A claimed row: id, payload text, delivery count (this delivery included), enqueue time,
- * and the dead letter it was replayed from.
+ * A claimed row: id, payload text, delivery count (this delivery included), enqueue time
+ * (`enqueued_ms`, milliseconds since the epoch) and the dead letter it was replayed from.
  *
  * @example
  * ```ts
