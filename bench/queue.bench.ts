@@ -17,7 +17,7 @@
  * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
  * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
  *
- *   npx tsx --expose-gc bench/queue.bench.ts
+ *   npx tsx bench/queue.bench.ts
  */
 import { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "@effect/sql"
@@ -55,7 +55,6 @@ interface Result {
   readonly postgresMicros: number | undefined
 }
 
-const gc = () => (globalThis as { gc?: () => void }).gc?.()
 
 let runSeq = 0
 const queueName = (system: string) => `bench_${system}_${++runSeq}`
@@ -377,7 +376,9 @@ const main = async () => {
         for (let rep = 0; rep < REPS; rep++) {
           for (const [system, run] of systems) {
             await pool.query("VACUUM")
-            gc()
+            // No forced gc() between runs: a full collection made V8 drop and redo its optimized
+            // code (5,071 TurboFan compilations in 25 runs instead of 1,362), so every measured run
+            // paid a re-warm-up, the more the more JavaScript a system runs. A service never does that.
             const timing = await run(rate, consumers)
             consume.set(system, [...(consume.get(system) ?? []), timing.consume])
             e2e.set(system, [...(e2e.get(system) ?? []), timing.e2e])
