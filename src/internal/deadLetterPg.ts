@@ -139,26 +139,36 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
           replay_of: dl.replayOf ?? null
         }
       })
-      return sql<{ id: string; queue_name: string; message_id: string }>`WITH input AS (
-          SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
-            queue_name text, message_id text, original_message jsonb, original_text text, error text,
-            error_type text, error_code text, error_category text, attempts integer,
-            first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
-        ), inserted AS (
-          INSERT INTO effect_resilience_dead_letters
-            (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
-             attempts, first_failure, last_failure, metadata, replay_of)
-          SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
-             attempts, first_failure, last_failure, metadata, replay_of FROM input
-          ON CONFLICT (queue_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
-          RETURNING id, queue_name, message_id
-        )
-        SELECT id, queue_name, message_id FROM inserted
-        UNION ALL
-        SELECT d.id, d.queue_name, d.message_id FROM effect_resilience_dead_letters d
-        JOIN input i ON d.queue_name = i.queue_name AND d.message_id = i.message_id`.pipe(
-        Effect.mapError(storeFailed("send")),
-        Effect.map((result) => new Map(result.map((r) => [keyOf(r.queue_name, r.message_id), r.id])))
+      type Written = { readonly id: string; readonly queue_name: string; readonly message_id: string }
+      // The common case is a plain insert. A message dead-lettered before (redelivered after a
+      // crash) conflicts, and only then is its existing row looked up: a statement of its own,
+      // which also sees a row that a concurrent insert committed while this one waited on it.
+      const insert = sql<Written>`INSERT INTO effect_resilience_dead_letters
+          (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+           attempts, first_failure, last_failure, metadata, replay_of)
+        SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+           attempts, first_failure, last_failure, metadata, replay_of
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+          queue_name text, message_id text, original_message jsonb, original_text text, error text,
+          error_type text, error_code text, error_category text, attempts integer,
+          first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
+        ON CONFLICT (queue_name, message_id) WHERE message_id IS NOT NULL DO NOTHING
+        RETURNING id, queue_name, message_id`
+      const existing = (missing: ReadonlyArray<{ readonly queueName: string; readonly messageId: string }>) =>
+        sql<Written>`SELECT d.id, d.queue_name, d.message_id FROM effect_resilience_dead_letters d
+          JOIN unnest(${missing.map((m) => m.queueName)}::text[], ${missing.map((m) => m.messageId)}::text[]) AS k(queue_name, message_id)
+            ON d.queue_name = k.queue_name AND d.message_id = k.message_id`
+      return insert.pipe(
+        Effect.flatMap((inserted) => {
+          const ids = new Map(inserted.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
+          const missing = dls.filter((dl) => !ids.has(keyOf(dl.queueName, dl.messageId)))
+          if (missing.length === 0) return Effect.succeed(ids)
+          return Effect.map(existing(missing), (found) => {
+            for (const r of found) ids.set(keyOf(r.queue_name, r.message_id), r.id)
+            return ids
+          })
+        }),
+        Effect.mapError(storeFailed("send"))
       )
     }
 
@@ -302,24 +312,19 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
-    // A consumer's batch: one statement, not the group-commit queue (the caller already batched).
-    const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> => {
-      const keyed = dls.filter((dl): dl is NewDeadLetter & { readonly messageId: string } => dl.messageId !== undefined)
-      const keyless = dls.filter((dl) => dl.messageId === undefined)
-      return Effect.flatMap(
-        Effect.all([keyed.length === 0 ? Effect.succeed(new Map<string, string>()) : insertAll(keyed), Effect.forEach(keyless, sendOne)]),
-        ([ids, keylessIds]) => {
-          let next = 0
-          const out: Array<string> = []
-          for (const dl of dls) {
-            const id = dl.messageId === undefined ? keylessIds[next++] : ids.get(keyOf(dl.queueName, dl.messageId))
-            if (id === undefined) return Effect.fail(new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
-            out.push(id)
-          }
-          return Effect.succeed(out)
-        }
-      )
-    }
+    // A consumer's batch joins the same group commit as `send`: consumers that share this store
+    // (several in one process) write together, one statement in flight.
+    const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> =>
+      Effect.suspend(() => {
+        const waits = dls.map((dl) => {
+          const messageId = dl.messageId
+          if (messageId === undefined) return sendOne(dl)
+          const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
+          pending.push({ dl: { ...dl, messageId }, done })
+          return Deferred.await(done)
+        })
+        return Effect.zipRight(startWriter, Effect.all(waits))
+      })
 
     const service: DeadLetterQueue = { send, sendAll, list, get, history, stats, purge, replay }
     return service
