@@ -326,19 +326,23 @@ const makeState = (
       }
     }
 
-    const claimOnce = Effect.suspend(() => {
+    // One claim attempt runs to its end even when the stream stops meanwhile: interrupted after
+    // Postgres ran it, its rows would stay leased (and counted) with nobody holding them until
+    // the lease ran out. Finished, they are held, and shutdown hands them back at once. The
+    // retry's waits between attempts stay interruptible.
+    const claimOnce = Effect.uninterruptible(Effect.suspend(() => {
       const ids = takeAcked()
-      // Failed or interrupted (shutdown): the acks go back for the next claim or the final flush.
+      // Failed: the acks go back for the next claim or the final flush.
       return Effect.onExit(claimWith(sql, queue, batchSize, leaseMillis, ids), (exit) =>
         Exit.isSuccess(exit) ? Effect.void : restore(ids))
-    })
+    }).pipe(Effect.map((rows) => rows.map(toMessage))))
     // The queue's own transient failures (connection loss, restarts) are the consumer's to ride
     // out, however long they last; a permanent one ends the stream with the typed error.
     const claimNext = resilient(claimOnce, "queue_claim_failed", queue, infrastructureSchedule())
-    const claimChunk: Effect.Effect<Chunk.Chunk<Message>, PgError> = Effect.flatMap(claimNext, (rows) =>
-      rows.length === 0
+    const claimChunk: Effect.Effect<Chunk.Chunk<Message>, PgError> = Effect.flatMap(claimNext, (messages) =>
+      messages.length === 0
         ? Effect.as(Effect.sleep(poll), Chunk.empty<Message>())
-        : Effect.succeed(Chunk.unsafeFromArray(rows.map(toMessage))))
+        : Effect.succeed(Chunk.unsafeFromArray(messages)))
     // `prefetch` claims run ahead of the handlers: a pull takes the oldest claim and starts the
     // next, so the round trip overlaps the work (SKIP LOCKED keeps concurrent claims apart). A
     // fork per batch in this scope, which interrupts what is still running when the stream
