@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import type { Config, ConfigError, Context, Duration, Effect, Layer, Metric, Schedule, Scope } from "effect"
+import type { Config, ConfigError, Context, Duration, Effect, Layer, Metric, Scope } from "effect"
 import * as internal from "./internal/circuitBreaker.js"
 import * as internalConfig from "./internal/circuitBreakerConfig.js"
 
@@ -362,13 +362,7 @@ export const timeWindow: (
  * @since 0.1.0
  * @category constructors
  */
-export interface Options {
-  readonly name: string
-  readonly trip?: TripStrategy | undefined
-  readonly breakDuration?: Duration.DurationInput | Schedule.Schedule<unknown, number> | undefined
-  readonly halfOpenProbes?: number | undefined
-  readonly isFailure?: ((error: unknown) => boolean) | undefined
-}
+export interface Options extends internal.Options {}
 
 /**
  * The default failure predicate: transient errors and errors outside the taxonomy count;

@@ -19,8 +19,6 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Option } from "effect"
-import type * as Errors from "./Errors.js"
 import * as internal from "./internal/problem.js"
 
 /**
@@ -88,20 +86,7 @@ export interface SafeTranslation extends internal.SafeTranslation {}
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  /** The request id, echoed in the body and the `X-Request-ID` header. */
-  readonly requestId: string
-  /** The problem occurrence, usually the request path. */
-  readonly instance?: string | undefined
-  /** Status and severity tables; `Errors.defaultClassification` when absent. */
-  readonly classification?: Errors.Classification | undefined
-  /** Recognises errors outside the taxonomy (the boundary translation registry). */
-  readonly translate?: ((error: unknown) => Option.Option<SafeTranslation>) | undefined
-  /** The `type` URI for a code; `urn:problem-type:<code>` by default, `about:blank` for INTERNAL_ERROR. */
-  readonly typeUri?: ((code: string) => string) | undefined
-  /** `Retry-After` for transient 503/429 errors that carry no `retryAfter` of their own. */
-  readonly transientRetryAfter?: Duration.DurationInput | undefined
-}
+export interface Options extends internal.Options {}
 
 /**
  * A problem ready to send: status, headers and body.

@@ -275,10 +275,6 @@ const failureOf = (cause: Cause.Cause<unknown>): Failure => {
   return { error: defect, category: "Unexpected", code: Errors.codeOf(defect), type: typeName(defect), message: errorMessage(defect), defect: true }
 }
 
-// annotateLogs costs ~20 us: pay it only when the line would be written.
-const whenLogged = <E, R>(level: LogLevel.LogLevel, log: () => Effect.Effect<void, E, R>): Effect.Effect<void, E, R> =>
-  FiberRef.getWith(FiberRef.currentMinimumLogLevel, (minimum) => LogLevel.greaterThan(minimum, level) ? Effect.void : log())
-
 const typeName = (u: unknown): string => {
   if (u !== null && typeof u === "object") {
     const tag = (u as { _tag?: unknown })._tag
@@ -316,9 +312,11 @@ export const run = <A, I, E, R>(
     const decode = Schema.decodeUnknownEither(Schema.parseJson(options.schema))
     const handler = options.handler
     // Read once: the workers run in this fiber's children, with its metric labels and log level.
+    // Outcome lines are built only when their level is enabled (`annotateLogs` costs ~20 µs).
     const metricLabels = yield* FiberRef.get(FiberRef.currentMetricLabels)
     const minimumLogLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
     const debugLogged = !LogLevel.greaterThan(minimumLogLevel, LogLevel.Debug)
+    const warningLogged = !LogLevel.greaterThan(minimumLogLevel, LogLevel.Warning)
     const processed = seriesOf(processedKey, [["queue", queue]])
     const retried = seriesOf(retriedKey, [["queue", queue]])
     const inFlight = seriesOf(inFlightKey, [["queue", queue]])
@@ -343,8 +341,9 @@ export const run = <A, I, E, R>(
     // Dead letters are written beside the workers, in batches: a failing worker queues its dead
     // letter and goes on, and one writer per consumer sends whatever has queued up in one
     // `sendAll` (one statement with the Postgres store). The message stays held (leased) until
-    // its dead letter is written, and only then is it acked. Set up by `dispatch`.
-    let handOff = (_: PendingDeadLetter): Effect.Effect<void> => Effect.void
+    // its dead letter is written, and only then is it acked. `dispatch` replaces this direct write
+    // with the queue.
+    let handOff = (pending: PendingDeadLetter): Effect.Effect<void, SourceError> => writeDeadLetters([pending])
 
     const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
       handOff({
@@ -372,20 +371,20 @@ export const run = <A, I, E, R>(
         Effect.sync(() => deadLetteredWith(failure.code).unsafeUpdate(1, metricLabels))
       )
       const log = failure.category === "Unexpected" ? Effect.logError : Effect.logWarning
+      if (!warningLogged) return counted
       return Effect.zipRight(
         counted,
-        whenLogged(LogLevel.Warning, () =>
-          log("message_dead_lettered").pipe(
-            Effect.annotateLogs({
-              dead_letter_id: id,
-              attempts: deadLetter.attempts,
-              error_code: failure.code,
-              error_type: failure.type,
-              error_category: failure.category,
-              error: failure.message
-            }),
-            outcome(message, "dead_lettered")
-          ))
+        log("message_dead_lettered").pipe(
+          Effect.annotateLogs({
+            dead_letter_id: id,
+            attempts: deadLetter.attempts,
+            error_code: failure.code,
+            error_type: failure.type,
+            error_category: failure.category,
+            error: failure.message
+          }),
+          outcome(message, "dead_lettered")
+        )
       )
     }
 
@@ -552,12 +551,12 @@ export const run = <A, I, E, R>(
           )
         )
       })
-      // Forked after the source is opened: on shutdown, a write in progress is interrupted before
-      // the source hands back what it holds (a row written just before is found again on
-      // redelivery: dead letters are idempotent per message).
       // Before it takes the queue the writer yields for as long as the queue grows: the other
       // workers' failures of the same burst join the batch (one row costs about as much to
-      // insert as twenty: ~100 µs of Node and ~0.6 ms of Postgres per statement).
+      // insert as twenty: ~100 µs of Node and ~0.6 ms of Postgres per statement). Forked after
+      // the source is opened: on shutdown, a write in progress is interrupted before the source
+      // hands back what it holds (a row written just before is found again on redelivery: dead
+      // letters are idempotent per message).
       const gather = (seen: number): Effect.Effect<void> =>
         Effect.zipRight(
           Effect.yieldNow(),

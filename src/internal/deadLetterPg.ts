@@ -204,15 +204,25 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       return Effect.asVoid(Effect.forkDaemon(Effect.zipRight(Effect.yieldNow(), drain)))
     })
 
-    const send = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => {
+    // Joins the group commit at once (call it inside `suspend`); a dead letter without a message
+    // id cannot be matched back to its row in a batch and gets a statement of its own.
+    const join = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => {
       const messageId = dl.messageId
       if (messageId === undefined) return sendOne(dl)
-      return Effect.suspend(() => {
-        const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
-        pending.push({ dl: { ...dl, messageId }, done })
-        return Effect.zipRight(startWriter, Deferred.await(done))
-      })
+      const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
+      pending.push({ dl: { ...dl, messageId }, done })
+      return Deferred.await(done)
     }
+
+    // A consumer's batch joins the same group commit as `send`: consumers that share this store
+    // (several in one process) write together, one statement in flight.
+    const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> =>
+      Effect.suspend(() => {
+        const waits = dls.map(join)
+        return Effect.zipRight(startWriter, Effect.all(waits))
+      })
+
+    const send = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => Effect.map(sendAll([dl]), (ids) => ids[0]!)
 
     const list = (filter: Filter = {}) =>
       sql<Row>`SELECT * FROM effect_resilience_dead_letters WHERE ${where(filter)}
@@ -311,20 +321,6 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
         Effect.map((results) => reportOf(results.flatMap((r) => (r._tag === "skipped" ? [] : [r]))))
       )
     }
-
-    // A consumer's batch joins the same group commit as `send`: consumers that share this store
-    // (several in one process) write together, one statement in flight.
-    const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> =>
-      Effect.suspend(() => {
-        const waits = dls.map((dl) => {
-          const messageId = dl.messageId
-          if (messageId === undefined) return sendOne(dl)
-          const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
-          pending.push({ dl: { ...dl, messageId }, done })
-          return Deferred.await(done)
-        })
-        return Effect.zipRight(startWriter, Effect.all(waits))
-      })
 
     const service: DeadLetterQueue = { send, sendAll, list, get, history, stats, purge, replay }
     return service

@@ -172,18 +172,12 @@ export const resilient = <A>(
   event: string,
   queue: string,
   schedule: Schedule.Schedule<unknown, unknown>
-): Effect.Effect<A, PgError> => {
-  const attempt = statement.pipe(mapErrors, Effect.tapError(logSqlError(event, queue)))
-  // The schedule's driver is built only once a statement has failed: this runs for every claim.
-  return Effect.catchAll(attempt, (error) => {
-    if (!Errors.isTransient(error)) return Effect.fail(error)
-    // The failure just seen is the schedule's first input: it waits before the next attempt,
-    // exactly as if the retry had wrapped the first attempt too.
-    let replayed = false
-    const again = Effect.suspend(() => replayed ? attempt : (replayed = true, Effect.fail(error)))
-    return Effect.retry(again, { schedule, while: Errors.isTransient })
-  })
-}
+): Effect.Effect<A, PgError> =>
+  statement.pipe(
+    mapErrors,
+    Effect.tapError(logSqlError(event, queue)),
+    Effect.retry({ schedule, while: Errors.isTransient })
+  )
 
 /**
  * The stream of one consumer's claims. Each run of the stream owns its state: the set of
