@@ -17,6 +17,11 @@
  * database is vacuumed, and analysed after the enqueue, outside the timings (pg-boss crawls
  * otherwise, see DESIGN.md). End to end = enqueue time + consume time.
  *
+ * Each system runs in a Node process of its own (forked once, driven over IPC), as a service
+ * runs in production and as JMH forks a JVM per benchmark: in one shared process the systems'
+ * JIT feedback (all four run `pg`), heap and timers colour each other's numbers. Every process
+ * is warmed up on all six scenarios, twice, before anything is measured.
+ *
  *   npx tsx bench/queue.bench.ts
  */
 import { PgClient } from "@effect/sql-pg"
@@ -26,6 +31,7 @@ import type { ConfigError } from "effect"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, ManagedRuntime, Redacted, Schema } from "effect"
 import { PgBoss } from "pg-boss"
 import pg from "pg"
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
@@ -39,6 +45,7 @@ const REPS = Number(process.env["BENCH_REPS"] ?? 5)
 const BATCH = 50
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
 const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
+const VERBOSE = process.env["BENCH_VERBOSE"] !== undefined
 const failureRates = (process.env["BENCH_RATES"]?.split(",").map(Number) ?? [0, 0.01, 0.1])
 const consumerCounts = (process.env["BENCH_CONSUMERS"]?.split(",").map(Number) ?? [1, 4])
 
@@ -327,6 +334,113 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
   return { consume: t2 - t1, e2e: enqueued + t2 - t1, cpu: spent }
 }
 
+// --- one process per system ---------------------------------------------------
+
+type SystemKey = "ours" | "boss" | "raw" | "leased"
+const systemNames: Record<SystemKey, string> = {
+  ours: "effect-resilience",
+  boss: "pg-boss 12.35",
+  raw: "raw SKIP LOCKED",
+  leased: "raw leased"
+}
+
+interface Timing {
+  readonly consume: number
+  readonly e2e: number
+  readonly cpu: CpuSpent
+}
+
+/** Parent -> worker: run one scenario. Worker -> parent: `ready` once set up, then one timing per run. */
+interface RunRequest {
+  readonly rate: number
+  readonly consumers: number
+}
+type WorkerMessage = { readonly _tag: "ready" } | { readonly _tag: "timing"; readonly timing: Timing }
+
+/** A worker process: sets its system up on the shared database, then runs what it is asked to. */
+const worker = async (key: SystemKey, url: string) => {
+  // Vacuum before the enqueue and analyse after it, on a connection of its own, outside the timings.
+  const admin = new pg.Pool({ connectionString: url, max: 1 })
+  const analyze = async () => void (await admin.query("ANALYZE"))
+  let run: (rate: number, consumers: number) => Promise<Timing>
+  let close: () => Promise<void>
+  switch (key) {
+    case "ours": {
+      const runtime = oursRuntime(url)
+      run = (rate, c) => runOurs(runtime, rate, c, analyze)
+      close = () => runtime.dispose()
+      break
+    }
+    case "boss": {
+      const boss = new PgBoss({ connectionString: url, max: 10, supervise: false, schedule: false })
+      boss.on("error", (error) => console.error("pg-boss:", error))
+      await boss.start()
+      run = (rate, c) => runBoss(boss, rate, c, analyze)
+      close = () => boss.stop({ graceful: false }).catch(() => {})
+      break
+    }
+    case "raw":
+    case "leased": {
+      const pool = new pg.Pool({ connectionString: url, max: 8 })
+      run = (rate, c) => (key === "raw" ? runRaw : runRawLeased)(pool, rate, c, analyze)
+      close = () => pool.end()
+      break
+    }
+  }
+  const send = (message: WorkerMessage) => process.send!(message)
+  process.on("message", (request: RunRequest | "stop") => {
+    if (request === "stop") {
+      void close().then(() => admin.end()).then(() => process.exit(0))
+      return
+    }
+    void admin.query("VACUUM")
+      .then(() => run(request.rate, request.consumers))
+      .then((timing) => send({ _tag: "timing", timing }))
+      .catch((error) => {
+        console.error(systemNames[key], error)
+        process.exit(1)
+      })
+  })
+  send({ _tag: "ready" })
+}
+
+/** Forks a worker for `key` and returns a function that runs one scenario in it. */
+const startWorker = (key: SystemKey, url: string) =>
+  new Promise<{ readonly run: (rate: number, consumers: number) => Promise<Timing>; readonly stop: () => Promise<void> }>(
+    (resolve, reject) => {
+      const child = ChildProcess.fork(import.meta.filename, ["--worker", key], {
+        execArgv: process.execArgv,
+        env: { ...process.env, BENCH_WORKER_URL: url }
+      })
+      let waiting: ((timing: Timing) => void) | undefined
+      const exited = new Promise<void>((done) =>
+        child.on("exit", (code) => {
+          if (code !== 0) reject(new Error(`${systemNames[key]} worker exited with ${code}`))
+          if (code !== 0 && waiting !== undefined) process.exit(1)
+          done()
+        })
+      )
+      child.on("message", (message: WorkerMessage) => {
+        if (message._tag === "ready") {
+          resolve({
+            run: (rate, consumers) =>
+              new Promise<Timing>((done) => {
+                waiting = done
+                child.send({ rate, consumers } satisfies RunRequest)
+              }),
+            stop: () => {
+              child.send("stop")
+              return exited
+            }
+          })
+        } else {
+          waiting?.(message.timing)
+          waiting = undefined
+        }
+      })
+    }
+  )
+
 // --- main -------------------------------------------------------------------------
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -335,35 +449,40 @@ const main = async () => {
   const server = await startPostgres()
   const name = randomDatabaseName("bench_queue")
   const url = await createDatabase(server.url, name)
-  const pool = new pg.Pool({ connectionString: url, max: 8 })
-  const ours = oursRuntime(url)
-  const boss = new PgBoss({ connectionString: url, max: 10, supervise: false, schedule: false })
-  boss.on("error", (error) => console.error("pg-boss:", error))
+  const workers: Array<{ readonly stop: () => Promise<void> }> = []
   try {
-    await ours.runPromise(PgQueue.migrate)
+    // The schemas, before any worker starts: ours (the raw leased loop uses its table too) and
+    // the raw loops' tables; pg-boss creates its own when its worker starts.
+    const setup = oursRuntime(url)
+    await setup.runPromise(PgQueue.migrate)
+    await setup.dispose()
+    const pool = new pg.Pool({ connectionString: url, max: 1 })
     await pool.query("CREATE TABLE raw_queue (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
     await pool.query("CREATE INDEX ON raw_queue (queue_name, id)")
     await pool.query("CREATE TABLE raw_dead (id bigserial PRIMARY KEY, queue_name text NOT NULL, payload text NOT NULL)")
-    await boss.start()
+    await pool.end()
 
-    // Statistics must describe a full table when the consumers start: analysed while empty,
-    // pg-boss's fetch plan crawls (DESIGN.md), so every system gets ANALYZE after its enqueue.
-    const analyze = async () => void (await pool.query("ANALYZE"))
-    type Run = (rate: number, consumers: number) => Promise<{ consume: number; e2e: number; cpu: CpuSpent }>
-    const all: ReadonlyArray<readonly [string, Run]> = [
-      ["effect-resilience", (rate, c) => runOurs(ours, rate, c, analyze)],
-      ["pg-boss 12.35", (rate, c) => runBoss(boss, rate, c, analyze)],
-      ["raw SKIP LOCKED", (rate, c) => runRaw(pool, rate, c, analyze)],
-      ["raw leased", (rate, c) => runRawLeased(pool, rate, c, analyze)]
-    ]
-    const systems = all.filter(([system]) => ONLY === undefined || ONLY.some((o) => system.startsWith(o)))
-    console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}`)
-    // Warm-up: JIT (success and failure paths) and connection pools, not measured.
-    for (const [, run] of systems) {
-      await run(0, 1)
-      await run(0.1, 4)
+    const keys = (Object.keys(systemNames) as Array<SystemKey>).filter((key) =>
+      ONLY === undefined || ONLY.some((o) => systemNames[key].startsWith(o))
+    )
+    const systems: Array<readonly [string, (rate: number, consumers: number) => Promise<Timing>]> = []
+    for (const key of keys) {
+      const started = await startWorker(key, url)
+      workers.push(started)
+      systems.push([systemNames[key], started.run])
     }
-
+    console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}, one process per system`)
+    // Warm-up, not measured: every scenario twice in every process (JIT on each path,
+    // connection pools). With BENCH_VERBOSE the per-run CPU shows ours settling after ~8 runs
+    // of 10k messages (37 -> 15 µs per message): one warm-up run left most of the JIT work
+    // inside the measured runs, the more the more JavaScript a system runs.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const rate of failureRates) {
+        for (const consumers of consumerCounts) {
+          for (const [, run] of systems) await run(rate, consumers)
+        }
+      }
+    }
     // Repetitions are interleaved across systems, so a load spike on the shared machine hits
     // every system of a row alike instead of one system's whole sample.
     const results: Array<Result> = []
@@ -375,11 +494,13 @@ const main = async () => {
         const postgresCpu = new Map<string, Array<number>>()
         for (let rep = 0; rep < REPS; rep++) {
           for (const [system, run] of systems) {
-            await pool.query("VACUUM")
             // No forced gc() between runs: a full collection made V8 drop and redo its optimized
             // code (5,071 TurboFan compilations in 25 runs instead of 1,362), so every measured run
             // paid a re-warm-up, the more the more JavaScript a system runs. A service never does that.
             const timing = await run(rate, consumers)
+            if (VERBOSE) {
+              console.log(`    ${system} run ${rep + 1}: ${Math.round(timing.consume)} ms, Node ${((timing.cpu.nodeMs * 1000) / N).toFixed(1)} µs/msg`)
+            }
             consume.set(system, [...(consume.get(system) ?? []), timing.consume])
             e2e.set(system, [...(e2e.get(system) ?? []), timing.e2e])
             nodeCpu.set(system, [...(nodeCpu.get(system) ?? []), timing.cpu.nodeMs])
@@ -408,7 +529,7 @@ const main = async () => {
       }
     }
 
-    if (systems.length < all.length) return
+    if (keys.length < 4) return
     const rows = failureRates.flatMap((rate) =>
       consumerCounts.map((consumers) => {
         const get = (system: string) => results.find((r) => r.system === system && r.rate === rate && r.consumers === consumers)!
@@ -463,15 +584,16 @@ const main = async () => {
     console.log("cpu = Node/Postgres CPU per message while consuming, in µs (median run; Postgres from /proc, Linux only).")
     console.log("goal: ours/pg-boss >= 1, raw/ours <= 2")
   } finally {
-    await boss.stop({ graceful: false }).catch(() => {})
-    await ours.dispose()
-    await pool.end()
+    // The workers close their connections before the database goes.
+    await Promise.all(workers.map((started) => started.stop()))
     await dropDatabase(server.url, name).catch(() => {})
     await server.stop()
   }
 }
 
-main().catch((error) => {
+const workerKey = process.argv[2] === "--worker" ? (process.argv[3] as SystemKey) : undefined
+const entry = workerKey === undefined ? main() : worker(workerKey, process.env["BENCH_WORKER_URL"]!)
+entry.catch((error) => {
   console.error(error)
   process.exit(1)
 })

@@ -105,13 +105,15 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
-    // Dead letters from concurrent handlers are written together, one statement at a time: the
-    // first sender starts a writer that yields once, writes everything that arrived meanwhile,
+    // Dead letters from concurrent senders are written together, one statement at a time: the
+    // first sender starts a writer that yields once, writes every batch that arrived meanwhile,
     // and goes on with whatever arrived during that write (group commit). A message already
-    // dead-lettered on an earlier delivery resolves to the existing row.
+    // dead-lettered on an earlier delivery resolves to the existing row. One Deferred per
+    // `sendAll` call, not per dead letter: a consumer's batch costs one wait.
+    type Keyed = NewDeadLetter & { readonly messageId: string }
     interface Pending {
-      readonly dl: NewDeadLetter & { readonly messageId: string }
-      readonly done: Deferred.Deferred<string, StoreError>
+      readonly dls: ReadonlyArray<Keyed>
+      readonly done: Deferred.Deferred<ReadonlyArray<string>, StoreError>
     }
     let pending: Array<Pending> = []
     let writing = false
@@ -119,26 +121,29 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
     const failAll = (batch: ReadonlyArray<Pending>, error: StoreError) =>
       Effect.forEach(batch, (p) => Deferred.fail(p.done, error), { discard: true })
 
-    /** One statement for many dead letters; resolves each `(queue, message id)` to its row's id. */
-    const insertAll = (dls: ReadonlyArray<NewDeadLetter & { readonly messageId: string }>) => {
-      const rows = dls.map((dl) => {
-        const { json, text } = splitPayload(dl.payload)
-        return {
-          queue_name: dl.queueName,
-          message_id: dl.messageId,
-          original_message: json,
-          original_text: text,
-          error: dl.error,
-          error_type: dl.errorType,
-          error_code: dl.errorCode,
-          error_category: dl.errorCategory,
-          attempts: dl.attempts,
-          first_failure: dl.firstFailure.toISOString(),
-          last_failure: dl.lastFailure.toISOString(),
-          metadata: dl.metadata ?? {},
-          replay_of: dl.replayOf ?? null
-        }
+    /** A row for `jsonb_to_recordset`, as JSON text: a payload that is JSON goes in verbatim. */
+    const rowJson = (dl: Keyed): string => {
+      const { json, text } = splitPayload(dl.payload)
+      const head = JSON.stringify({
+        queue_name: dl.queueName,
+        message_id: dl.messageId,
+        original_text: text,
+        error: dl.error,
+        error_type: dl.errorType,
+        error_code: dl.errorCode,
+        error_category: dl.errorCategory,
+        attempts: dl.attempts,
+        first_failure: dl.firstFailure.toISOString(),
+        last_failure: dl.lastFailure.toISOString(),
+        metadata: dl.metadata ?? {},
+        replay_of: dl.replayOf ?? null
       })
+      // `text === null` means the payload parsed as JSON, so its own text is the value.
+      return `${head.slice(0, -1)},"original_message":${text === null ? dl.payload : JSON.stringify(json)}}`
+    }
+
+    /** One statement for many dead letters; resolves each `(queue, message id)` to its row's id. */
+    const insertAll = (dls: ReadonlyArray<Keyed>) => {
       type Written = { readonly id: string; readonly queue_name: string; readonly message_id: string }
       // The common case is a plain insert. A message dead-lettered before (redelivered after a
       // crash) conflicts, and only then is its existing row looked up: a statement of its own,
@@ -148,7 +153,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
            attempts, first_failure, last_failure, metadata, replay_of)
         SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
            attempts, first_failure, last_failure, metadata, replay_of
-        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
+        FROM jsonb_to_recordset(${`[${dls.map(rowJson).join(",")}]`}::jsonb) AS x(
           queue_name text, message_id text, original_message jsonb, original_text text, error text,
           error_type text, error_code text, error_category text, attempts integer,
           first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
@@ -161,6 +166,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       return insert.pipe(
         Effect.flatMap((inserted) => {
           const ids = new Map(inserted.map((r) => [keyOf(r.queue_name, r.message_id), r.id]))
+          if (inserted.length === dls.length) return Effect.succeed(ids)
           const missing = dls.filter((dl) => !ids.has(keyOf(dl.queueName, dl.messageId)))
           if (missing.length === 0) return Effect.succeed(ids)
           return Effect.map(existing(missing), (found) => {
@@ -173,15 +179,20 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
     }
 
     const writeBatch = (batch: ReadonlyArray<Pending>) =>
-      insertAll(batch.map((p) => p.dl)).pipe(
+      insertAll(batch.length === 1 ? batch[0]!.dls : batch.flatMap((p) => p.dls)).pipe(
         Effect.matchEffect({
           onFailure: (error) => failAll(batch, error),
           onSuccess: (ids) =>
             Effect.forEach(batch, (p) => {
-              const id = ids.get(keyOf(p.dl.queueName, p.dl.messageId))
-              return id === undefined
-                ? Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
-                : Deferred.succeed(p.done, id)
+              const written: Array<string> = []
+              for (const dl of p.dls) {
+                const id = ids.get(keyOf(dl.queueName, dl.messageId))
+                if (id === undefined) {
+                  return Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+                }
+                written.push(id)
+              }
+              return Deferred.succeed(p.done, written)
             }, { discard: true })
         })
       )
@@ -204,22 +215,31 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       return Effect.asVoid(Effect.forkDaemon(Effect.zipRight(Effect.yieldNow(), drain)))
     })
 
-    // Joins the group commit at once (call it inside `suspend`); a dead letter without a message
-    // id cannot be matched back to its row in a batch and gets a statement of its own.
-    const join = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => {
-      const messageId = dl.messageId
-      if (messageId === undefined) return sendOne(dl)
-      const done = Deferred.unsafeMake<string, StoreError>(FiberId.none)
-      pending.push({ dl: { ...dl, messageId }, done })
-      return Deferred.await(done)
+    const joinGroup = (dls: ReadonlyArray<Keyed>): Effect.Effect<ReadonlyArray<string>, StoreError> => {
+      const done = Deferred.unsafeMake<ReadonlyArray<string>, StoreError>(FiberId.none)
+      pending.push({ dls, done })
+      return Effect.zipRight(startWriter, Deferred.await(done))
     }
 
+    const isKeyed = (dl: NewDeadLetter): dl is Keyed => dl.messageId !== undefined
+
     // A consumer's batch joins the same group commit as `send`: consumers that share this store
-    // (several in one process) write together, one statement in flight.
+    // (several in one process) write together, one statement in flight. A dead letter without a
+    // message id cannot be matched back to its row in a batch and gets a statement of its own.
     const sendAll = (dls: ReadonlyArray<NewDeadLetter>): Effect.Effect<ReadonlyArray<string>, StoreError> =>
       Effect.suspend(() => {
-        const waits = dls.map(join)
-        return Effect.zipRight(startWriter, Effect.all(waits))
+        if (dls.length === 0) return Effect.succeed([])
+        if (dls.every(isKeyed)) return joinGroup(dls)
+        const keyed = dls.filter(isKeyed)
+        return Effect.zipWith(
+          keyed.length === 0 ? Effect.succeed([]) : joinGroup(keyed),
+          Effect.forEach(dls.filter((dl) => !isKeyed(dl)), sendOne),
+          (keyedIds, keylessIds) => {
+            let k = 0
+            let u = 0
+            return dls.map((dl) => (isKeyed(dl) ? keyedIds[k++]! : keylessIds[u++]!))
+          }
+        )
       })
 
     const send = (dl: NewDeadLetter): Effect.Effect<string, StoreError> => Effect.map(sendAll([dl]), (ids) => ids[0]!)
