@@ -491,25 +491,40 @@ export const run = <A, I, E, R>(
         }
       })
 
-    // What a worker is handling: one message at a time, so the handler's continuations are made
-    // once per worker and read the slot, instead of two closures and an object per message.
+    // What a worker is handling: one message at a time, so its continuations are made once per
+    // worker and read the slot, instead of closures per message. Each ends by going back to the
+    // worker's loop (`next`), so a message costs a handful of steps: the handler, the match, the
+    // ack, the count.
     interface Slot {
       message: Message
       body: A
     }
-    const continuationsOf = (slot: Slot) => ({
-      onSuccess: () => succeeded(slot.message),
-      onFailure: (cause: Cause.Cause<E>) => onFailure(slot.message, slot.body, cause)
-    })
+    interface Continuations {
+      readonly next: () => Effect.Effect<void, SourceError, R>
+      readonly onSuccess: () => Effect.Effect<void, SourceError, R>
+      readonly onFailure: (cause: Cause.Cause<E>) => Effect.Effect<void, SourceError, R>
+    }
+    const continuationsOf = (slot: Slot, loop: () => Effect.Effect<void, SourceError, R>): Continuations => {
+      const counted = () => {
+        processed.unsafeUpdate(1, metricLabels)
+        if (!debugLogged) return loop()
+        return Effect.zipRight(Effect.logDebug("message_processed").pipe(outcome(slot.message, "processed")), loop())
+      }
+      return {
+        next: loop,
+        onSuccess: () => Effect.flatMap(slot.message.ack, counted),
+        onFailure: (cause) => Effect.flatMap(onFailure(slot.message, slot.body, cause), loop)
+      }
+    }
 
-    const processOne = (
-      message: Message,
-      slot: Slot,
-      continuations: ReturnType<typeof continuationsOf>
-    ): Effect.Effect<void, SourceError, R> => {
+    const rejectThenNext = (message: Message, continuations: Continuations, failure: Failure) =>
+      Effect.flatMap(rejectWith(message, failure), continuations.next)
+
+    /** Handles one message, then goes on with `continuations.next`. */
+    const processOne = (message: Message, slot: Slot, continuations: Continuations): Effect.Effect<void, SourceError, R> => {
       if (message.attempts > maxDeliveries) {
         // Delivered again and again without an outcome: the process handling it keeps dying.
-        return rejectWith(message, {
+        return rejectThenNext(message, continuations, {
           error: undefined,
           category: "Unexpected",
           code: "MAX_DELIVERIES_EXCEEDED",
@@ -519,8 +534,9 @@ export const run = <A, I, E, R>(
         })
       }
       if (utf8Bytes(message.payload) > maxBytes) {
-        return rejectWith(
+        return rejectThenNext(
           message,
+          continuations,
           validationFailure("message", `payload is ${utf8Bytes(message.payload)} bytes, limit ${maxBytes}`)
         )
       }
@@ -528,10 +544,10 @@ export const run = <A, I, E, R>(
       try {
         json = JSON.parse(message.payload)
       } catch (error) {
-        return rejectWith(message, validationFailure("message", `malformed JSON: ${errorMessage(error)}`))
+        return rejectThenNext(message, continuations, validationFailure("message", `malformed JSON: ${errorMessage(error)}`))
       }
       const decoded = decodeBody(json)
-      if (Either.isLeft(decoded)) return rejectWith(message, validationFailure("message", parseErrorText(decoded.left)))
+      if (Either.isLeft(decoded)) return rejectThenNext(message, continuations, validationFailure("message", parseErrorText(decoded.left)))
       const value = decoded.right
       slot.message = message
       slot.body = value
@@ -620,7 +636,7 @@ export const run = <A, I, E, R>(
       const worker = Effect.suspend(() => {
         let current: Message | undefined
         const slot = { message: undefined, body: undefined } as unknown as Slot
-        const continuations = continuationsOf(slot)
+        const continuations = continuationsOf(slot, () => loop)
         // Busy workers are the in-flight gauge: it moves when a worker starts or stops waiting,
         // not twice per message.
         let busy = false
@@ -628,9 +644,9 @@ export const run = <A, I, E, R>(
           if (index < buffer.length) {
             const message = buffer[index++]!
             current = message
-            if (busy) return Effect.zipRight(processOne(message, slot, continuations), loop)
+            if (busy) return processOne(message, slot, continuations)
             busy = true
-            return Effect.zipRight(turnedBusy, Effect.zipRight(processOne(message, slot, continuations), loop))
+            return Effect.zipRight(turnedBusy, processOne(message, slot, continuations))
           }
           current = undefined
           const next = ended ? Effect.void : Effect.zipRight(refill, loop)

@@ -106,6 +106,12 @@ export const claim = (
 const noIds: ReadonlyArray<string> = []
 
 /**
+ * Row ids as one `bigint[]` literal: `pg` would quote and escape each element of a JS array.
+ * Ids only ever come from our own `bigserial` column (digits), so the literal needs no escaping.
+ */
+const idList = (ids: ReadonlyArray<string>): string => `{${ids.join(",")}}`
+
+/**
  * Deletes `acked` (messages handled) and claims the next batch, in one statement.
  *
  * The lease lives in `leased_until`, which no index covers, so taking it is a HOT update: one new
@@ -122,7 +128,7 @@ const claimWith = (
   acked: ReadonlyArray<string>
 ) =>
   sql<Claimed>`WITH acked AS (
-      DELETE FROM effect_resilience_queue WHERE id = ANY(${acked}::bigint[])
+      DELETE FROM effect_resilience_queue WHERE id = ANY(${idList(acked)}::bigint[])
     ), next AS (
       SELECT id FROM effect_resilience_queue
       WHERE queue_name = ${queue} AND visible_at <= now() AND leased_until <= now()
@@ -227,7 +233,7 @@ const makeState = (
 
     const deleteIds = (ids: ReadonlyArray<string>) =>
       resilient(
-        sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${ids}::bigint[])`,
+        sql`DELETE FROM effect_resilience_queue WHERE id = ANY(${idList(ids)}::bigint[])`,
         "queue_ack_failed",
         queue,
         ackRetries
