@@ -20,7 +20,7 @@
  * Each system runs in a Node process of its own (forked once, driven over IPC), as a service
  * runs in production and as JMH forks a JVM per benchmark: in one shared process the systems'
  * JIT feedback (all four run `pg`), heap and timers colour each other's numbers. Every process
- * is warmed up on all six scenarios, twice, before anything is measured.
+ * is warmed up (12 runs over the scenarios) before anything is measured.
  *
  *   npx tsx bench/queue.bench.ts
  */
@@ -46,6 +46,7 @@ const BATCH = 50
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 10)
 const ONLY = process.env["BENCH_SYSTEMS"]?.split(",")
 const VERBOSE = process.env["BENCH_VERBOSE"] !== undefined
+const WARMUP = Number(process.env["BENCH_WARMUP"] ?? 12)
 const failureRates = (process.env["BENCH_RATES"]?.split(",").map(Number) ?? [0, 0.01, 0.1])
 const consumerCounts = (process.env["BENCH_CONSUMERS"]?.split(",").map(Number) ?? [1, 4])
 
@@ -472,17 +473,16 @@ const main = async () => {
       systems.push([systemNames[key], started.run])
     }
     console.log(`queue benchmark: ${N} messages per run, batch ${BATCH}, median of ${REPS}, one process per system`)
-    // Warm-up, not measured: every scenario twice in every process (JIT on each path,
-    // connection pools). With BENCH_VERBOSE the per-run CPU shows ours settling after ~8 runs
-    // of 10k messages (37 -> 15 µs per message): one warm-up run left most of the JIT work
+    // Warm-up, not measured: 12 runs per process, cycling through the scenarios (JIT on each
+    // path, connection pools). With BENCH_VERBOSE the per-run CPU shows ours settling after ~8
+    // runs of 10k messages (37 -> 15 µs per message): one warm-up run left most of the JIT work
     // inside the measured runs, the more the more JavaScript a system runs.
-    for (let pass = 0; pass < 2; pass++) {
-      for (const rate of failureRates) {
-        for (const consumers of consumerCounts) {
-          for (const [, run] of systems) await run(rate, consumers)
-        }
-      }
+    const scenarios = failureRates.flatMap((rate) => consumerCounts.map((consumers) => [rate, consumers] as const))
+    for (let i = 0; i < Math.max(WARMUP, scenarios.length); i++) {
+      const [rate, consumers] = scenarios[i % scenarios.length]!
+      for (const [, run] of systems) await run(rate, consumers)
     }
+
     // Repetitions are interleaved across systems, so a load spike on the shared machine hits
     // every system of a row alike instead of one system's whole sample.
     const results: Array<Result> = []

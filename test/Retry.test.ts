@@ -17,9 +17,11 @@ import {
   Schedule,
   ScheduleDecision,
   ScheduleIntervals,
-  TestClock
+  TestClock,
+  TestContext
 } from "effect"
 import * as Errors from "../src/Errors.js"
+import * as RetryInternal from "../src/internal/retry.js"
 import * as Retry from "../src/Retry.js"
 import { type CapturedLog, captureLogs, withLogs } from "./support/captureLogs.js"
 
@@ -506,4 +508,45 @@ describe("Retry.retryTransient", () => {
     )
     expect(Effect.isEffect(typed)).toBe(true)
   })
+})
+
+describe("retryLazily (the queue's own statements)", () => {
+  // A script of outcomes per attempt: a number fails with that "kind" (0 = permanent, else
+  // transient), `null` succeeds. Both runs see the same script, schedule and clock.
+  const run = (
+    retrying: (self: Effect.Effect<string, number>) => Effect.Effect<string, number>,
+    script: ReadonlyArray<number | null>
+  ) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      // When each attempt ran, from the start.
+      const attempts: Array<number> = []
+      const self = Effect.suspend(() => {
+        const n = attempts.length
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          attempts.push(now - start)
+          const outcome = script[n] ?? null
+          return outcome === null ? Effect.succeed(`ok after ${n}`) : Effect.fail(outcome)
+        })
+      })
+      const fiber = yield* Effect.fork(Effect.exit(retrying(self)))
+      yield* TestClock.adjust("1 hour")
+      return { exit: yield* Fiber.join(fiber), attempts }
+    })
+
+  it.effect("retries exactly as Effect.retry does: same attempts, at the same times, same outcome", () =>
+    Effect.gen(function*() {
+      const schedule = Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(4)))
+      const options = { schedule, while: (kind: number) => kind !== 0 }
+      const scripts = FastCheck.sample(
+        FastCheck.array(FastCheck.option(FastCheck.integer({ min: 0, max: 2 }), { nil: null }), { maxLength: 8 }),
+        { numRuns: 200, seed: 7 }
+      )
+      for (const script of scripts) {
+        const expected = yield* run((self) => Effect.retry(self, options), script)
+        const actual = yield* run((self) => RetryInternal.retryLazily(self, options), script)
+        expect(actual.exit).toStrictEqual(expected.exit)
+        expect(actual.attempts).toStrictEqual(expected.attempts)
+      }
+    }).pipe(Effect.provide(TestContext.TestContext)))
 })

@@ -10,6 +10,7 @@ import { logAnnotations, mapErrors } from "../PgError.js"
 import type { Message, ReleaseOptions, Source } from "./consumer.js"
 import { infrastructureSchedule, MessageSource } from "./consumer.js"
 import { assertQueueName } from "./queueTables.js"
+import { retryLazily } from "./retry.js"
 
 /** @internal */
 export interface EnqueueOptions {
@@ -179,11 +180,10 @@ export const resilient = <A>(
   queue: string,
   schedule: Schedule.Schedule<unknown, unknown>
 ): Effect.Effect<A, PgError> =>
-  statement.pipe(
-    mapErrors,
-    Effect.tapError(logSqlError(event, queue)),
-    Effect.retry({ schedule, while: Errors.isTransient })
-  )
+  retryLazily(statement.pipe(mapErrors, Effect.tapError(logSqlError(event, queue))), {
+    schedule,
+    while: Errors.isTransient
+  })
 
 /**
  * The stream of one consumer's claims. Each run of the stream owns its state: the set of

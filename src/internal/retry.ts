@@ -415,6 +415,31 @@ const run = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy, halt: Halt |
   })
 }
 
+/**
+ * `Effect.retry(self, options)` that sets its schedule up only once `self` has failed: a run that
+ * succeeds costs one failure handler instead of a schedule driver (~35 Effect steps). The first
+ * failure is replayed into the retry, so the schedule sees the same errors at the same times.
+ *
+ * @internal
+ */
+export const retryLazily = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  options: {
+    readonly schedule: Schedule.Schedule<unknown, NoInfer<E>>
+    readonly while: (error: NoInfer<E>) => boolean
+  }
+): Effect.Effect<A, E, R> =>
+  Effect.catchAll(self, (error) => {
+    if (!options.while(error)) return Effect.fail(error)
+    let replay = true
+    const again = Effect.suspend(() => {
+      if (!replay) return self
+      replay = false
+      return Effect.fail(error)
+    })
+    return Effect.retry(again, options)
+  })
+
 /** @internal */
 export const checkedRun = <A, E, R>(self: Effect.Effect<A, E, R>, p: RetryPolicy, halt?: Halt): Effect.Effect<A, E, R> =>
   p.idempotency === "idempotent"
