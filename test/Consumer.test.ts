@@ -1,9 +1,25 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Schedule, Schema, Stream, TestClock } from "effect"
+import {
+  Chunk,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Logger,
+  LogLevel,
+  Metric,
+  Option,
+  Schedule,
+  Schema,
+  Stream,
+  TestClock
+} from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as Errors from "../src/Errors.js"
 import * as PgError from "../src/PgError.js"
+import { withLogs, withMessage } from "./support/captureLogs.js"
 
 const Order = Schema.Struct({ orderId: Schema.Number, kind: Schema.optional(Schema.String) })
 type Order = typeof Order.Type
@@ -79,6 +95,21 @@ describe("Consumer", () => {
       expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 5 })
       expect(yield* counter(Consumer.processedTotal, { queue: source.queue })).toBe(2)
       expect(yield* counter(Consumer.deadLetteredTotal, { queue: source.queue, code: "VALIDATION_ERROR" })).toBe(3)
+    }))
+
+  it.effect("at Debug, logs message_processed once per processed message and keeps going", () =>
+    Effect.gen(function*() {
+      const seen: Array<number> = []
+      const { run, source } = yield* setup((order) => Effect.sync(() => seen.push(order.orderId)), { concurrency: 3 })
+      const ids: Array<string> = []
+      for (let orderId = 1; orderId <= 20; orderId++) ids.push(yield* source.offerJson({ orderId }))
+      yield* source.end
+      const [, lines] = yield* withLogs(run.pipe(Logger.withMinimumLogLevel(LogLevel.Debug)))
+      expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+      const processed = withMessage(lines, "message_processed")
+      expect(processed.map((line) => line.annotations["message_id"]).sort()).toEqual([...ids].sort())
+      expect(processed.every((line) => line.level === "DEBUG" && line.annotations["event"] === "processed")).toBe(true)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 20 })
     }))
 
   it.effect("dead-letters a permanent error at once, without retrying", () =>

@@ -510,7 +510,7 @@ export const run = <A, I, E, R>(
       const counted = () => {
         processed.unsafeUpdate(1, metricLabels)
         if (!debugLogged) return loop()
-        return Effect.zipRight(Effect.logDebug("message_processed").pipe(outcome(slot.message, "processed")), loop())
+        return Effect.flatMap(Effect.logDebug("message_processed").pipe(outcome(slot.message, "processed")), loop)
       }
       return {
         next: loop,
@@ -640,11 +640,13 @@ export const run = <A, I, E, R>(
       const worker = Effect.suspend(() => {
         let current: Message | undefined
         const slot = { message: undefined, body: undefined } as unknown as Slot
-        const continuations = continuationsOf(slot, () => loop)
+        // The continuations go on with `step` itself (the next message's effect), not through a
+        // `suspend` of it: one Effect step less per message.
+        const continuations = continuationsOf(slot, () => step())
         // Busy workers are the in-flight gauge: it moves when a worker starts or stops waiting,
         // not twice per message.
         let busy = false
-        const loop: Effect.Effect<void, SourceError, R> = Effect.suspend(() => {
+        const step = (): Effect.Effect<void, SourceError, R> => {
           if (index < buffer.length) {
             const message = buffer[index++]!
             current = message
@@ -657,7 +659,8 @@ export const run = <A, I, E, R>(
           if (!busy) return next
           busy = false
           return Effect.zipRight(turnedIdle, next)
-        })
+        }
+        const loop: Effect.Effect<void, SourceError, R> = Effect.suspend(step)
         return Effect.onExit(loop, (exit) => {
           const idle = busy ? turnedIdle : Effect.void
           busy = false
