@@ -231,6 +231,22 @@ const runBoss = async (boss: PgBoss, rate: number, consumers: number, between: B
 
 // --- raw SKIP LOCKED loop ---------------------------------------------------------
 
+/**
+ * A claim statement, run again when Postgres broke a deadlock by aborting it (40P01): `SKIP
+ * LOCKED` skips locked rows, but locking the newer version of a row updated meanwhile can wait,
+ * and two claims can wait on each other (seen once while benchmarking, four loops). The statement
+ * rolled back whole, so the retry is safe; ours retries it as a transient `PgError.Deadlock`.
+ */
+const claimRows = async (pool: pg.Pool, text: string, values: ReadonlyArray<unknown>) => {
+  for (;;) {
+    try {
+      return (await pool.query<{ id: string; payload: string }>(text, [...values])).rows
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "40P01") throw error
+    }
+  }
+}
+
 /** Inserts the N benchmark messages into a plain-SQL queue table, 5,000 per statement. */
 const enqueueAll = async (pool: pg.Pool, table: "raw_queue" | "effect_resilience_queue", queue: string) => {
   for (let i = 0; i < N; i += 5000) {
@@ -265,7 +281,8 @@ const runRaw = async (pool: pg.Pool, rate: number, consumers: number, between: B
   const cpu = startCpu()
   const loop = async () => {
     while (done < N) {
-      const { rows } = await pool.query<{ id: string; payload: string }>(
+      const rows = await claimRows(
+        pool,
         `DELETE FROM raw_queue WHERE id IN (
            SELECT id FROM raw_queue WHERE queue_name = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
          ) RETURNING id, payload`,
@@ -314,7 +331,7 @@ const runRawLeased = async (pool: pg.Pool, rate: number, consumers: number, betw
     // Handled ids, deleted by the next claim (as ours carries its acks).
     let acked: Array<string> = []
     while (done < N) {
-      const { rows } = await pool.query<{ id: string; payload: string }>(leasedClaim, [queue, BATCH, acked])
+      const rows = await claimRows(pool, leasedClaim, [queue, BATCH, acked])
       acked = []
       if (rows.length === 0) {
         await new Promise((r) => setTimeout(r, 1))
@@ -413,11 +430,15 @@ const startWorker = (key: SystemKey, url: string) =>
         execArgv: process.execArgv,
         env: { ...process.env, BENCH_WORKER_URL: url }
       })
-      let waiting: ((timing: Timing) => void) | undefined
+      let waiting: { readonly done: (timing: Timing) => void; readonly fail: (error: Error) => void } | undefined
+      let alive = true
       const exited = new Promise<void>((done) =>
         child.on("exit", (code) => {
-          if (code !== 0) reject(new Error(`${systemNames[key]} worker exited with ${code}`))
-          if (code !== 0 && waiting !== undefined) process.exit(1)
+          alive = false
+          const error = new Error(`${systemNames[key]} worker exited with ${code}`)
+          // Not ready yet, or in the middle of a run: the bench stops (and cleans up) with the error.
+          if (code !== 0) reject(error)
+          if (code !== 0) waiting?.fail(error)
           done()
         })
       )
@@ -425,17 +446,17 @@ const startWorker = (key: SystemKey, url: string) =>
         if (message._tag === "ready") {
           resolve({
             run: (rate, consumers) =>
-              new Promise<Timing>((done) => {
-                waiting = done
+              new Promise<Timing>((done, fail) => {
+                waiting = { done, fail }
                 child.send({ rate, consumers } satisfies RunRequest)
               }),
             stop: () => {
-              child.send("stop")
+              if (alive) child.send("stop")
               return exited
             }
           })
         } else {
-          waiting?.(message.timing)
+          waiting?.done(message.timing)
           waiting = undefined
         }
       })
