@@ -60,6 +60,13 @@ const failingStore = (error: DeadLetter.StoreError) =>
     return { store, sends: () => sends }
   })
 
+/** What an unusable Postgres store fails with: its table is missing. */
+const missingDeadLetterTable = new PgError.UndefinedObject({
+  sqlstate: "42P01",
+  condition: "undefined_table",
+  serverMessage: "relation \"effect_resilience_dead_letters\" does not exist"
+})
+
 /** A consumer whose handler always fails permanently (every message goes to the store). */
 const alwaysConflict = (source: Consumer.Source, store: DeadLetter.DeadLetterQueue) =>
   Consumer.run({ schema: Order, handler: () => Effect.fail(new Errors.Conflict({ resource: "order" })) }).pipe(
@@ -371,16 +378,24 @@ describe("Consumer", () => {
   it.effect("a dead-letter store that cannot work at all stops the consumer with its error; the message goes back", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())
-      const broken = new PgError.UndefinedObject({
-        sqlstate: "42P01",
-        condition: "undefined_table",
-        serverMessage: "relation \"effect_resilience_dead_letters\" does not exist"
-      })
+      const broken = missingDeadLetterTable
       const unusable = yield* failingStore(broken)
       yield* source.offerJson({ orderId: 1 })
       const exit = yield* Effect.exit(alwaysConflict(source, unusable.store))
       expect(exit).toEqual(Exit.fail(broken))
       expect(unusable.sends()).toBe(1) // not retried
+      expect(yield* source.stats).toEqual({ pending: 1, inFlight: 0, acked: 0 })
+    }))
+
+  it.effect("with an unusable store, a source that has ended still ends the run with the store's error, not success", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const broken = missingDeadLetterTable
+      const unusable = yield* failingStore(broken)
+      yield* source.offerJson({ orderId: 1 })
+      yield* source.end
+      const exit = yield* Effect.exit(alwaysConflict(source, unusable.store))
+      expect(exit).toEqual(Exit.fail(broken))
       expect(yield* source.stats).toEqual({ pending: 1, inFlight: 0, acked: 0 })
     }))
 

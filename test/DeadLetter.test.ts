@@ -226,6 +226,61 @@ layer(PgTest.layer({ prefix: "deadletter" }))("DeadLetter Postgres store", (it) 
       ])
     }))
 
+  it.effect("writes what jsonb and text cannot hold without failing the batch: odd payloads kept exactly as text", () =>
+    Effect.gen(function*() {
+      const dlq = yield* pgStore
+      const queue = freshQueue()
+      const huge = "{\"orderId\":1e1000000}" // JavaScript reads Infinity; numeric overflows
+      const loneEscape = "{\"name\":\"\\ud800\"}" // jsonb refuses an escaped lone surrogate
+      const nulEscape = "{\"name\":\"a\\u0000b\"}" // jsonb refuses \u0000
+      const pair = "{\"name\":\"\\ud83d\\ude00\"}" // an escaped pair is fine
+      const plain = "{\"orderId\":12345678901234567890}" // kept digit for digit, not as a double
+      const payloads = [huge, loneEscape, nulEscape, pair, plain]
+      const ids = yield* dlq.sendAll(payloads.map((payload, i) =>
+        failure(queue, payload, {
+          messageId: `odd-${i}`,
+          // an error text and metadata with NUL and a lone surrogate, which Postgres cannot store
+          error: "bad \u0000 byte \ud800",
+          metadata: { note: "x\u0000y" }
+        })
+      ))
+      expect(new Set(ids).size).toBe(5)
+      const entries = yield* Effect.forEach(ids, (id) => Effect.map(dlq.get(id), Option.getOrThrow))
+      expect(entries.map((e) => e.originalText)).toEqual([huge, loneEscape, nulEscape, null, null])
+      expect(entries[3]!.originalMessage).toEqual({ name: "\ud83d\ude00" })
+      const sql = yield* SqlClient.SqlClient
+      const [exact] = yield* sql<{ n: string }>`SELECT original_message->>'orderId' AS n FROM effect_resilience_dead_letters WHERE id = ${ids[4]!}`
+      expect(exact!.n).toBe("12345678901234567890")
+      expect(entries[0]!.error).toBe("bad \uFFFD byte \uFFFD")
+      expect(entries[0]!.metadata).toEqual({ note: "x\uFFFDy" })
+      // Replay sends the text payloads back exactly, the JSON ones as jsonb prints them.
+      const report = yield* dlq.replay({ queue })
+      expect(report.replayed).toHaveLength(5)
+      const queued = yield* sql<{ payload: string }>`SELECT payload FROM effect_resilience_queue WHERE queue_name = ${queue} ORDER BY id`
+      expect(queued.map((q) => q.payload)).toEqual([
+        huge,
+        loneEscape,
+        nulEscape,
+        "{\"name\": \"\ud83d\ude00\"}",
+        "{\"orderId\": 12345678901234567890}"
+      ])
+    }))
+
+  it.effect("a dead letter that cannot be serialised fails its own send with a typed error; the store keeps working", () =>
+    Effect.gen(function*() {
+      const dlq = yield* pgStore
+      const queue = freshQueue()
+      const bigint = { count: 1n } as unknown as Record<string, unknown>
+      const keyed = yield* Effect.flip(dlq.send(failure(queue, "{}", { messageId: "big", metadata: bigint })))
+      expect(keyed._tag).toBe("DeadLetterStoreFailed")
+      const keyless = yield* Effect.flip(dlq.send(failure(queue, "{}", { metadata: bigint })))
+      expect(keyless._tag).toBe("DeadLetterStoreFailed")
+      // The group commit's writer was not left stuck: later sends are written.
+      const ids = yield* dlq.sendAll([failure(queue, "{}", { messageId: "after" }), failure(queue, "{}")])
+      expect(ids).toHaveLength(2)
+      expect((yield* dlq.stats({ queue }))[0]!.total).toBe(2)
+    }))
+
   // Live clock: the Postgres source polls and leases in real (database) time.
   it.effect("replays back to the source queue atomically; a replayed message that fails again keeps its history", () =>
     Effect.gen(function*() {

@@ -597,14 +597,14 @@ export const run = <A, I, E, R>(
         wake.unsafeClose()
         const batch = queued
         queued = []
-        return Effect.ensuring(
-          writeDeadLetters(batch),
+        return Effect.onExit(writeDeadLetters(batch), (exit) =>
           Effect.sync(() => {
             outstanding -= batch.length
             if (outstanding < concurrency) room.unsafeOpen()
-            if (outstanding === 0) settled.unsafeOpen()
-          })
-        )
+            // Settled only by a write that worked: after an unusable store the run must end with
+            // the writer's error, not as if every message had an outcome.
+            if (outstanding === 0 && Exit.isSuccess(exit)) settled.unsafeOpen()
+          }))
       })
       // Before it takes the queue the writer yields for as long as the queue grows: the other
       // workers' failures of the same burst join the batch (one row costs about as much to

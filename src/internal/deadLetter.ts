@@ -111,14 +111,32 @@ export const defaultListLimit = 100
 export const defaultReplayLimit = 1000
 
 /**
- * Splits a payload into what the store keeps: the parsed JSON when it parses, otherwise the
- * raw text as a JSON string plus the exact text, so malformed input is never lost.
+ * JSON that `jsonb` refuses, or cannot keep exactly: an escaped NUL or lone surrogate (`\u0000`,
+ * `\ud800`), a number beyond `numeric` (`1e1000000`: JavaScript reads Infinity), or text that is
+ * not well-formed UTF-16. Such payloads are kept as text.
+ */
+const jsonbUnsafe = new RegExp(
+  [
+    String.raw`\\u0000`,
+    // an escaped high surrogate without its low half, or a low one without its high half
+    String.raw`\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])`,
+    String.raw`(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]`,
+    String.raw`[\d.][eE][+-]?0*\d{4}`,
+    String.raw`\d{16000}`,
+    // a raw lone surrogate (not well-formed UTF-16)
+    String.raw`[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]`
+  ].join("|")
+)
+
+/**
+ * Splits a payload into what the store keeps: the parsed JSON when it parses (and `jsonb` can
+ * hold it exactly), otherwise the raw text as a JSON string plus the exact text, so malformed
+ * input is never lost and never fails the write.
  *
  * @internal
  */
 export const splitPayload = (payload: string): { readonly json: unknown; readonly text: string | null } => {
-  // jsonb refuses \u0000 inside strings: keep such payloads as raw text rather than fail.
-  if (!payload.includes("\\u0000")) {
+  if (!jsonbUnsafe.test(payload)) {
     const parsed = Either.try(() => JSON.parse(payload) as unknown)
     // Malformed JSON is kept as raw text below, never dropped.
     if (Either.isRight(parsed)) return { json: parsed.right, text: null }

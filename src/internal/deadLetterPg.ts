@@ -68,6 +68,22 @@ const storeFailed = (operation: string) => (error: SqlError): StoreError => {
   })
 }
 
+/**
+ * Text Postgres cannot hold: NUL, and lone UTF-16 surrogates (no UTF-8 encoding; in `jsonb` an
+ * escaped one is refused). Replaced with U+FFFD so that one odd character in an error message or
+ * metadata never fails the write of a whole batch of dead letters.
+ */
+const notStorable = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+const storableText = (text: string): string => text.replace(notStorable, "\uFFFD")
+
+/** `JSON.stringify` for a `jsonb` value: well-formed output only escapes what jsonb refuses. */
+const jsonbText = (value: unknown): string => {
+  const text = JSON.stringify(value)
+  return /\\u(0000|d[89a-f])/.test(text)
+    ? JSON.stringify(value, (_, v: unknown) => (typeof v === "string" ? storableText(v) : v))
+    : text
+}
+
 /** @internal */
 export interface PgOptions {
   /** Where `replay` sends a dead letter when no processor is given: its source queue by default. */
@@ -90,20 +106,26 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       return sql.and(clauses)
     }
 
-    const sendOne = (dl: NewDeadLetter) => {
-      const { json, text } = splitPayload(dl.payload)
-      const metadata = dl.metadata ?? {}
-      return sql<{ id: string }>`INSERT INTO effect_resilience_dead_letters
-          (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
-           attempts, first_failure, last_failure, metadata, replay_of)
-        VALUES (${dl.queueName}, ${dl.messageId ?? null}, ${JSON.stringify(json)}::jsonb, ${text}, ${dl.error}, ${dl.errorType},
-          ${dl.errorCode}, ${dl.errorCategory}, ${dl.attempts}, ${dl.firstFailure}, ${dl.lastFailure},
-          ${JSON.stringify(metadata)}::jsonb, ${dl.replayOf ?? null})
-        RETURNING id`.pipe(
-        Effect.map((rows) => rows[0]?.id ?? ""),
-        Effect.mapError(storeFailed("send"))
+    const sendOne = (dl: NewDeadLetter): Effect.Effect<string, StoreError> =>
+      Effect.flatMap(
+        // A dead letter that cannot be serialised (a BigInt in its metadata) is a typed failure.
+        Effect.try({
+          try: () => ({ ...splitPayload(dl.payload), metadata: jsonbText(dl.metadata ?? {}) }),
+          catch: (error) => new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(error) })
+        }),
+        ({ json, metadata, text }) =>
+          sql<{ id: string }>`INSERT INTO effect_resilience_dead_letters
+              (queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
+               attempts, first_failure, last_failure, metadata, replay_of)
+            VALUES (${dl.queueName}, ${dl.messageId ?? null}, ${jsonbText(json)}::jsonb,
+              ${text === null ? null : storableText(text)}, ${storableText(dl.error)}, ${storableText(dl.errorType)},
+              ${dl.errorCode}, ${dl.errorCategory}, ${dl.attempts}, ${dl.firstFailure}, ${dl.lastFailure},
+              ${metadata}::jsonb, ${dl.replayOf ?? null})
+            RETURNING id`.pipe(
+            Effect.map((rows) => rows[0]?.id ?? ""),
+            Effect.mapError(storeFailed("send"))
+          )
       )
-    }
 
     // Dead letters from concurrent senders are written together, one statement at a time: the
     // first sender starts a writer that yields once, writes every batch that arrived meanwhile,
@@ -124,7 +146,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
     /** A row for `jsonb_to_recordset`, as JSON text: a payload that is JSON goes in verbatim. */
     const rowJson = (dl: Keyed): string => {
       const { json, text } = splitPayload(dl.payload)
-      const head = JSON.stringify({
+      const head = jsonbText({
         queue_name: dl.queueName,
         message_id: dl.messageId,
         original_text: text,
@@ -138,8 +160,9 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
         metadata: dl.metadata ?? {},
         replay_of: dl.replayOf ?? null
       })
-      // `text === null` means the payload parsed as JSON, so its own text is the value.
-      return `${head.slice(0, -1)},"original_message":${text === null ? dl.payload : JSON.stringify(json)}}`
+      // `text === null` means the payload parsed as JSON that jsonb holds exactly (splitPayload),
+      // so its own text is the value.
+      return `${head.slice(0, -1)},"original_message":${text === null ? dl.payload : jsonbText(json)}}`
     }
 
     /** One statement for many dead letters; resolves each `(queue, message id)` to its row's id. */
@@ -201,8 +224,10 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       const batch = pending
       if (batch.length === 0) return Effect.sync(() => void (writing = false))
       pending = []
+      // Built inside the catch: a dead letter that cannot even be serialised (a BigInt in its
+      // metadata) fails its batch's senders instead of killing the writer with `writing` set.
       return Effect.zipRight(
-        Effect.catchAllCause(writeBatch(batch), (cause) =>
+        Effect.catchAllCause(Effect.suspend(() => writeBatch(batch)), (cause) =>
           failAll(batch, new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(Cause.squash(cause)) }))),
         drain
       )
