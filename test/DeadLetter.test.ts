@@ -275,10 +275,17 @@ layer(PgTest.layer({ prefix: "deadletter" }))("DeadLetter Postgres store", (it) 
       expect(keyed._tag).toBe("DeadLetterStoreFailed")
       const keyless = yield* Effect.flip(dlq.send(failure(queue, "{}", { metadata: bigint })))
       expect(keyless._tag).toBe("DeadLetterStoreFailed")
+      // Sent together with it, in the same group commit, another call is still written.
+      const [bad, good] = yield* Effect.all([
+        Effect.either(dlq.send(failure(queue, "{}", { messageId: "big-2", metadata: bigint }))),
+        Effect.either(dlq.send(failure(queue, "{}", { messageId: "fine" })))
+      ], { concurrency: "unbounded" })
+      expect(bad!._tag).toBe("Left")
+      expect(good!._tag).toBe("Right")
       // The group commit's writer was not left stuck: later sends are written.
       const ids = yield* dlq.sendAll([failure(queue, "{}", { messageId: "after" }), failure(queue, "{}")])
       expect(ids).toHaveLength(2)
-      expect((yield* dlq.stats({ queue }))[0]!.total).toBe(2)
+      expect((yield* dlq.stats({ queue }))[0]!.total).toBe(3)
     }))
 
   // Live clock: the Postgres source polls and leases in real (database) time.

@@ -166,7 +166,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
     }
 
     /** One statement for many dead letters; resolves each `(queue, message id)` to its row's id. */
-    const insertAll = (dls: ReadonlyArray<Keyed>) => {
+    const insertAll = (dls: ReadonlyArray<Keyed>, rows: ReadonlyArray<string>) => {
       type Written = { readonly id: string; readonly queue_name: string; readonly message_id: string }
       // The common case is a plain insert. A message dead-lettered before (redelivered after a
       // crash) conflicts, and only then is its existing row looked up: a statement of its own,
@@ -176,7 +176,7 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
            attempts, first_failure, last_failure, metadata, replay_of)
         SELECT queue_name, message_id, original_message, original_text, error, error_type, error_code, error_category,
            attempts, first_failure, last_failure, metadata, replay_of
-        FROM jsonb_to_recordset(${`[${dls.map(rowJson).join(",")}]`}::jsonb) AS x(
+        FROM jsonb_to_recordset(${`[${rows.join(",")}]`}::jsonb) AS x(
           queue_name text, message_id text, original_message jsonb, original_text text, error text,
           error_type text, error_code text, error_category text, attempts integer,
           first_failure timestamptz, last_failure timestamptz, metadata jsonb, replay_of bigint)
@@ -201,31 +201,47 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       )
     }
 
+    // Each call's rows are built apart: a dead letter that cannot be serialised (a BigInt in its
+    // metadata) fails its own call with a typed error, and the others are still written.
     const writeBatch = (batch: ReadonlyArray<Pending>) =>
-      insertAll(batch.length === 1 ? batch[0]!.dls : batch.flatMap((p) => p.dls)).pipe(
-        Effect.matchEffect({
-          onFailure: (error) => failAll(batch, error),
-          onSuccess: (ids) =>
-            Effect.forEach(batch, (p) => {
-              const written: Array<string> = []
-              for (const dl of p.dls) {
-                const id = ids.get(keyOf(dl.queueName, dl.messageId))
-                if (id === undefined) {
-                  return Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+      Effect.suspend(() => {
+        const calls: Array<Pending> = []
+        const rows: Array<string> = []
+        const unwritable: Array<Effect.Effect<boolean>> = []
+        for (const p of batch) {
+          try {
+            rows.push(...p.dls.map(rowJson))
+            calls.push(p)
+          } catch (error) {
+            unwritable.push(Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(error) })))
+          }
+        }
+        const write = calls.length === 0 ? Effect.void : insertAll(calls.flatMap((p) => p.dls), rows).pipe(
+          Effect.matchEffect({
+            onFailure: (error) => failAll(calls, error),
+            onSuccess: (ids) =>
+              Effect.forEach(calls, (p) => {
+                const written: Array<string> = []
+                for (const dl of p.dls) {
+                  const id = ids.get(keyOf(dl.queueName, dl.messageId))
+                  if (id === undefined) {
+                    return Deferred.fail(p.done, new DeadLetterStoreFailed({ operation: "send", reason: "row not written" }))
+                  }
+                  written.push(id)
                 }
-                written.push(id)
-              }
-              return Deferred.succeed(p.done, written)
-            }, { discard: true })
-        })
-      )
+                return Deferred.succeed(p.done, written)
+              }, { discard: true })
+          })
+        )
+        return Effect.zipRight(Effect.all(unwritable, { discard: true }), write)
+      })
 
     const drain: Effect.Effect<void> = Effect.suspend(() => {
       const batch = pending
       if (batch.length === 0) return Effect.sync(() => void (writing = false))
       pending = []
-      // Built inside the catch: a dead letter that cannot even be serialised (a BigInt in its
-      // metadata) fails its batch's senders instead of killing the writer with `writing` set.
+      // Built inside the catch: anything thrown while building a batch fails its senders instead
+      // of killing the writer with `writing` still set (every later send would then hang).
       return Effect.zipRight(
         Effect.catchAllCause(Effect.suspend(() => writeBatch(batch)), (cause) =>
           failAll(batch, new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(Cause.squash(cause)) }))),
