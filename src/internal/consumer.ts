@@ -652,7 +652,8 @@ export const run = <A, I, E, R>(
             current = message
             if (busy) return processOne(message, slot, continuations)
             busy = true
-            return Effect.zipRight(turnedBusy, processOne(message, slot, continuations))
+            // The gauge moves before the handler is even called.
+            return Effect.flatMap(turnedBusy, () => processOne(message, slot, continuations))
           }
           current = undefined
           const next = ended ? Effect.void : Effect.zipRight(refill, loop)
