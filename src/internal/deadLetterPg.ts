@@ -240,10 +240,11 @@ export const make = (options: PgOptions = {}): Effect.Effect<DeadLetterQueue, ne
       const batch = pending
       if (batch.length === 0) return Effect.sync(() => void (writing = false))
       pending = []
-      // Built inside the catch: anything thrown while building a batch fails its senders instead
-      // of killing the writer with `writing` still set (every later send would then hang).
+      // Whatever goes wrong with a batch (writeBatch builds its rows lazily, so a throw lands here
+      // too) fails its senders instead of killing the writer with `writing` still set: every
+      // later send would then hang.
       return Effect.zipRight(
-        Effect.catchAllCause(Effect.suspend(() => writeBatch(batch)), (cause) =>
+        Effect.catchAllCause(writeBatch(batch), (cause) =>
           failAll(batch, new DeadLetterStoreFailed({ operation: "send", reason: errorMessage(Cause.squash(cause)) }))),
         drain
       )

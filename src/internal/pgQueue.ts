@@ -262,7 +262,7 @@ const makeState = (
         if (held.size === 0) return Effect.void
         const ids = [...held.keys()]
         return sql`UPDATE effect_resilience_queue SET leased_until = now() + ${leaseMillis} * interval '1 millisecond'
-                   WHERE id = ANY(${ids}::bigint[])`.pipe(
+                   WHERE id = ANY(${idList(ids)}::bigint[])`.pipe(
           mapErrors,
           Effect.tapError(logSqlError("queue_heartbeat_failed", queue)),
           Effect.ignore
@@ -281,7 +281,7 @@ const makeState = (
           const ids = [...held.keys()]
           held.clear()
           return sql`UPDATE effect_resilience_queue SET leased_until = '-infinity', attempts = greatest(attempts - 1, 0)
-                     WHERE id = ANY(${ids}::bigint[])`.pipe(
+                     WHERE id = ANY(${idList(ids)}::bigint[])`.pipe(
             mapErrors,
             Effect.tapError(logSqlError("queue_release_failed", queue)),
             Effect.ignore
