@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Clock, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema, Stream } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, LogLevel, Option, Schedule, Schema, Stream } from "effect"
 import * as Consumer from "../src/Consumer.js"
 import * as DeadLetter from "../src/DeadLetter.js"
 import * as DeadLetterPostgres from "../src/DeadLetter/Postgres.js"
@@ -150,6 +150,85 @@ layer(PgTest.layer({ prefix: "pgqueue", maxConnections: 20 }))("PgQueue", (it) =
       yield* waitUntil(Effect.sync(() => seen.size === 230))
       yield* Fiber.interrupt(fiber)
       expect(yield* PgQueue.depth(queue)).toBe(0)
+    })))
+
+  it.effect("a claimed batch fans out over every worker while the handlers wait", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, Array.from({ length: 20 }, (_, n) => ({ n })))
+      const gate = yield* Deferred.make<void>()
+      let active = 0
+      let peak = 0
+      // The workers are all waiting for the first claim (a round trip) when its 20 messages come:
+      // each worker that takes one wakes the next in line.
+      const fiber = yield* Consumer.run({
+        schema: Job,
+        handler: () =>
+          Effect.sync(() => {
+            active++
+            peak = Math.max(peak, active)
+          }).pipe(Effect.zipRight(Deferred.await(gate)), Effect.ensuring(Effect.sync(() => void active--))),
+        concurrency: 8
+      }).pipe(Effect.provide(Layer.merge(PgQueue.layerSource({ queue, batchSize: 50 }), DeadLetter.layerMemory())), Effect.fork)
+      yield* waitUntil(Effect.sync(() => active === 8)).pipe(
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => `only ${active} of 8 workers busy` })
+      )
+      expect(peak).toBe(8)
+      yield* Deferred.succeed(gate, undefined)
+      yield* waitUntil(Effect.map(PgQueue.depth(queue), (n) => n === 0))
+      yield* Fiber.interrupt(fiber)
+    })))
+
+  it.effect("a wrapper that rebuilds the messages keeps its own ack: the consumer runs it, and the row is deleted", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      const total = 120
+      yield* PgQueue.enqueueBatch(queue, Array.from({ length: total }, (_, n) => ({ n })))
+      const source = yield* PgQueue.source({ queue, batchSize: 50 })
+      let wrapperAcks = 0
+      // The spread copies every own property of the delivery, its fast-ack hook included: the
+      // hook must see that this object is not the delivery it handed out.
+      const wrapped: Consumer.Source = {
+        queue,
+        messages: Stream.map(source.messages, (message) => ({
+          ...message,
+          ack: Effect.zipRight(Effect.sync(() => void wrapperAcks++), message.ack)
+        }))
+      }
+      let handled = 0
+      const fiber = yield* Consumer.run({ schema: Job, handler: () => Effect.sync(() => void handled++) }).pipe(
+        Effect.provideService(Consumer.MessageSource, wrapped),
+        Effect.provide(DeadLetter.layerMemory()),
+        Effect.fork
+      )
+      yield* waitUntil(Effect.sync(() => handled === total))
+      yield* waitUntil(Effect.map(PgQueue.depth(queue), (n) => n === 0))
+      yield* Fiber.interrupt(fiber)
+      expect(wrapperAcks).toBe(total)
+    })))
+
+  it.effect("an ack of an earlier delivery of the same row does nothing: the current delivery keeps it", () =>
+    live(Effect.gen(function*() {
+      const queue = freshQueue()
+      yield* PgQueue.enqueueBatch(queue, [{ n: 1 }])
+      const source = yield* PgQueue.source({ queue, batchSize: 10, pollInterval: "5 millis" })
+      const deliveries: Array<Consumer.Message> = []
+      yield* source.messages.pipe(
+        Stream.take(2),
+        Stream.runForEach((message) =>
+          Effect.suspend(() => {
+            deliveries.push(message)
+            if (deliveries.length === 1) return message.release()
+            // The first delivery's ack, and its release, come too late: the row is the second's.
+            return Effect.zipRight(deliveries[0]!.ack, deliveries[0]!.release({ delay: "1 hour" }))
+          })
+        )
+      )
+      expect(deliveries.map((m) => [m.id, m.attempts])).toEqual([[deliveries[0]!.id, 1], [deliveries[0]!.id, 2]])
+      // The stream has stopped: the second delivery, still held, went back to the queue at once.
+      expect(yield* PgQueue.depth(queue)).toBe(1)
+      const [back] = yield* PgQueue.claim(queue, { batchSize: 10 })
+      expect(back?.id).toBe(deliveries[0]!.id)
     })))
 
   it.effect("release: a delay hides the message in the database until then; countAttempt: false gives the attempt back", () =>

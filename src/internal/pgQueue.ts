@@ -7,8 +7,8 @@ import type { Schedule } from "effect"
 import * as Errors from "../Errors.js"
 import type { PgError } from "../PgError.js"
 import { logAnnotations, mapErrors } from "../PgError.js"
-import type { Message, ReleaseOptions, Source } from "./consumer.js"
-import { infrastructureSchedule, MessageSource } from "./consumer.js"
+import type { AckNow, Message, ReleaseOptions, Source } from "./consumer.js"
+import { ackNow, infrastructureSchedule, MessageSource } from "./consumer.js"
 import { assertQueueName } from "./queueTables.js"
 import { retryLazily } from "./retry.js"
 
@@ -29,6 +29,8 @@ export interface SourceOptions {
   readonly prefetch?: number | undefined
   readonly ackWindow?: DurationInput | undefined
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const delayMillis = (delay: DurationInput | undefined): number =>
   delay === undefined ? 0 : Math.max(0, Duration.toMillis(Duration.decode(delay)))
@@ -209,7 +211,9 @@ const makeState = (
     const leaseMillis = Math.max(10, delayMillis(options.lease ?? "30 seconds"))
     const poll = Duration.decode(options.pollInterval ?? "100 millis")
     const ackWindow = Duration.decode(options.ackWindow ?? "5 millis")
-    const held = new Map<string, number>()
+    // What this run holds, by id: the message object itself, so that an ack or a release of an
+    // earlier delivery of the same row (released, then claimed again) finds it is not current.
+    const held = new Map<string, Message>()
     // Handled but not yet deleted: written by the next claim or by the flusher, whichever
     // comes first. Lost in a crash, they are redelivered after their lease (at least once).
     let acked: Array<string> = []
@@ -290,40 +294,46 @@ const makeState = (
       )
     )
 
-    const release = (id: string, attempts: number) => (releaseOptions?: ReleaseOptions) =>
+    const releaseHeld = (message: Message, releaseOptions: ReleaseOptions | undefined) =>
       Effect.suspend(() => {
-        if (held.get(id) !== attempts) return Effect.void
-        held.delete(id)
+        if (held.get(message.id) !== message) return Effect.void
+        held.delete(message.id)
         const back = releaseOptions?.countAttempt === false ? 1 : 0
         return sql`UPDATE effect_resilience_queue
                    SET leased_until = now() + ${delayMillis(releaseOptions?.delay)} * interval '1 millisecond',
                        attempts = greatest(attempts - ${back}, 0)
-                   WHERE id = ${id} AND attempts = ${attempts}`.pipe(
+                   WHERE id = ${message.id} AND attempts = ${message.attempts}`.pipe(
           mapErrors,
           Effect.tapError(logSqlError("queue_release_failed", queue)),
           Effect.ignore
         )
       })
 
+    const ackHeld = (message: Message): boolean => {
+      // Released (or acked) already: the row may be someone else's delivery by now.
+      if (held.get(message.id) !== message) return false
+      held.delete(message.id)
+      if (acked.push(message.id) === 1) ackPending.unsafeOpen()
+      return true
+    }
+
     const toMessage = (row: Claimed): Message => {
-      const id = row.id
-      const attempts = row.attempts
-      held.set(id, attempts)
-      return {
-        id,
+      const message: Mutable<Message> & AckNow = {
+        id: row.id,
         queue,
         payload: row.payload,
-        attempts,
+        attempts: row.attempts,
         enqueuedAt: new Date(row.enqueued_ms),
         replayOf: row.replay_of ?? undefined,
-        ack: Effect.sync(() => {
-          // Released (or acked) already: the row may be someone else's delivery by now.
-          if (held.get(id) !== attempts) return
-          held.delete(id)
-          if (acked.push(id) === 1) ackPending.unsafeOpen()
-        }),
-        release: release(id, attempts)
+        ack: Effect.void,
+        release: undefined as unknown as Message["release"],
+        // One function for every message: the consumer acks without an Effect of its own.
+        [ackNow]: ackHeld
       }
+      message.ack = Effect.sync(() => void ackHeld(message))
+      message.release = (releaseOptions) => releaseHeld(message, releaseOptions)
+      held.set(message.id, message)
+      return message
     }
 
     // One claim attempt runs to its end even when the stream stops meanwhile: interrupted after
