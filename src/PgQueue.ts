@@ -178,7 +178,9 @@ export const purgeIdempotencyKeys: (olderThan: DurationInput) => Effect.Effect<n
  * visibility timeout after which an un-acked message comes back); `pollInterval` when the
  * queue is empty (default 100 ms); `heartbeat` (default true: leases of held messages are
  * extended every lease/3, so a slow handler keeps its message and only a dead process loses it);
- * `prefetch` (default 1: claims in flight at once besides the batch being handled);
+ * `prefetch` (default 2: claims in flight at once besides the batch being handled; two keep
+ * Postgres busy while the handlers work, which measured 1.2-1.6x the messages/s of one with a
+ * single consumer);
  * `ackWindow` (default 5 ms: how long an ack waits for the next claim to carry it before a
  * `DELETE` of its own is sent).
  *

@@ -207,7 +207,7 @@ const makeState = (
   Effect.gen(function*() {
     const queue = assertQueueName(options.queue)
     const batchSize = Math.max(1, options.batchSize ?? 50)
-    const prefetch = Math.max(1, Math.floor(options.prefetch ?? 1))
+    const prefetch = Math.max(1, Math.floor(options.prefetch ?? 2))
     const leaseMillis = Math.max(10, delayMillis(options.lease ?? "30 seconds"))
     const poll = Duration.decode(options.pollInterval ?? "100 millis")
     const ackWindow = Duration.decode(options.ackWindow ?? "5 millis")
