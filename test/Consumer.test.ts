@@ -277,6 +277,33 @@ describe("Consumer", () => {
       expect((yield* source.stats).acked).toBe(5000)
     }))
 
+  it.effect("a source that ends while workers wait in line for a pull ends the run", () =>
+    Effect.gen(function*() {
+      const { run, source } = yield* setup(() => Effect.void, { concurrency: 3 })
+      const fiber = yield* Effect.fork(run)
+      // One worker waits in the pull, two wait in line behind it.
+      yield* TestClock.adjust("1 millis")
+      yield* source.end
+      yield* TestClock.adjust("1 second")
+      expect(Option.isSome(yield* Fiber.poll(fiber))).toBe(true)
+    }))
+
+  it.effect("the in-flight gauge counts busy workers and is back to 0 when the run ends", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const { run, source } = yield* setup(() => Deferred.await(gate), { concurrency: 3 })
+      const gauge = Metric.tagged(Consumer.inFlight, "queue", source.queue)
+      for (let i = 0; i < 5; i++) yield* source.offerJson({ orderId: i })
+      yield* source.end
+      const fiber = yield* Effect.fork(run)
+      yield* TestClock.adjust("1 millis")
+      expect((yield* Metric.value(gauge)).value).toBe(3)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      expect((yield* Metric.value(gauge)).value).toBe(0)
+      expect((yield* source.stats).acked).toBe(5)
+    }))
+
   it.effect("on interrupt, in-flight messages are released without counting an attempt", () =>
     Effect.gen(function*() {
       const started: Array<string> = []

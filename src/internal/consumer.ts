@@ -341,7 +341,8 @@ export const run = <A, I, E, R>(
     const retried = seriesOf(retriedKey, [["queue", queue]])
     const inFlight = seriesOf(inFlightKey, [["queue", queue]])
     const countProcessed = Effect.sync(() => processed.unsafeUpdate(1, metricLabels))
-    const turnedIdle = Effect.sync(() => inFlight.unsafeUpdate(-1, metricLabels))
+    // `unsafeModify` adds to a gauge; `unsafeUpdate` would set it.
+    const turnedIdle = Effect.sync(() => inFlight.unsafeModify(-1, metricLabels))
 
     const deadLetteredByCode = new Map<string, Metric.Metric.Counter<number>>()
     const deadLetteredWith = (code: string) => {
@@ -710,16 +711,22 @@ export const run = <A, I, E, R>(
             if (index < buffer.length) wakeNext()
             if (!busy) {
               busy = true
-              inFlight.unsafeUpdate(1, metricLabels)
+              inFlight.unsafeModify(1, metricLabels)
             }
             return processOne(message, slot, continuations)
           }
           current = undefined
           if (busy) {
             busy = false
-            inFlight.unsafeUpdate(-1, metricLabels)
+            inFlight.unsafeModify(-1, metricLabels)
           }
-          return ended ? Effect.void : Effect.zipRight(refill, loop)
+          if (ended) {
+            // The pull that found the end woke one waiter: each one that ends wakes the next,
+            // or the rest would wait in line forever.
+            wakeNext()
+            return Effect.void
+          }
+          return Effect.zipRight(refill, loop)
         }
         const loop: Effect.Effect<void, SourceError, R> = Effect.suspend(step)
         return Effect.onExit(loop, (exit) => {
