@@ -30,8 +30,6 @@ export interface SourceOptions {
   readonly ackWindow?: DurationInput | undefined
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
-
 const delayMillis = (delay: DurationInput | undefined): number =>
   delay === undefined ? 0 : Math.max(0, Duration.toMillis(Duration.decode(delay)))
 
@@ -318,20 +316,19 @@ const makeState = (
     }
 
     const toMessage = (row: Claimed): Message => {
-      const message: Mutable<Message> & AckNow = {
+      // The closures read `message` only when called, after it is built.
+      const message: Message & AckNow = {
         id: row.id,
         queue,
         payload: row.payload,
         attempts: row.attempts,
         enqueuedAt: new Date(row.enqueued_ms),
         replayOf: row.replay_of ?? undefined,
-        ack: Effect.void,
-        release: undefined as unknown as Message["release"],
+        ack: Effect.sync(() => void ackHeld(message)),
+        release: (releaseOptions) => releaseHeld(message, releaseOptions),
         // One function for every message: the consumer acks without an Effect of its own.
         [ackNow]: ackHeld
       }
-      message.ack = Effect.sync(() => void ackHeld(message))
-      message.release = (releaseOptions) => releaseHeld(message, releaseOptions)
       held.set(message.id, message)
       return message
     }
