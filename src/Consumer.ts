@@ -156,7 +156,9 @@ export const makeMemorySource: (queue: string) => Effect.Effect<MemorySource> = 
  * `handler`, and optionally `concurrency` (default 10), the retry `schedule` for transient
  * failures (default {@link defaultSchedule}), `maxPayloadBytes` (default 256 KiB) and
  * `maxDeliveries` (default 10: a message redelivered more often, because the process handling
- * it keeps dying, is dead-lettered as `MAX_DELIVERIES_EXCEEDED`).
+ * it keeps dying, is dead-lettered as `MAX_DELIVERIES_EXCEEDED`) and `maxPendingDeadLetters`
+ * (default 256: dead letters waiting for the store before failing workers wait, see
+ * {@link defaultMaxPendingDeadLetters}).
  *
  * @example
  * ```ts
@@ -270,6 +272,29 @@ export const defaultMaxPayloadBytes: number = internal.defaultMaxPayloadBytes
  * @category constants
  */
 export const defaultMaxDeliveries: number = internal.defaultMaxDeliveries
+
+/**
+ * Dead letters a consumer lets wait for its store (queued or being written) before a failing
+ * worker waits for room.
+ *
+ * **Details**
+ *
+ * Every pending dead letter's message stays held (leased) until its row is written, so the
+ * bound caps what a slow or unreachable store can pile up. It sits well above a burst of
+ * failures: a bound near the worker count stalled every worker whenever a handful of
+ * consecutive messages failed while one write was out.
+ *
+ * @example
+ * ```ts
+ * import { Consumer } from "effect-resilience"
+ *
+ * Consumer.defaultMaxPendingDeadLetters // 256
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxPendingDeadLetters: number = internal.defaultMaxPendingDeadLetters
 
 /**
  * Counter `effect_resilience_consumer_processed_total`, tagged `queue`.

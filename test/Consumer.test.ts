@@ -402,6 +402,46 @@ describe("Consumer", () => {
       expect((yield* memory.list()).map((d) => d.errorCode)).toEqual(["NOT_FOUND"])
     }))
 
+  it.effect("a stuck store holds at most maxPendingDeadLetters; then failing workers wait, and none is lost", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const memory = yield* DeadLetter.makeMemory()
+      const gate = yield* Deferred.make<void>()
+      const stuck: DeadLetter.DeadLetterQueue = {
+        ...memory,
+        sendAll: (dls) => Effect.zipRight(Deferred.await(gate), memory.sendAll(dls))
+      }
+      let handled = 0
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: (order) =>
+          Effect.suspend(() => {
+            handled++
+            return Effect.fail(new Errors.NotFound({ resource: "order", id: String(order.orderId) }))
+          }),
+        concurrency: 3,
+        maxPendingDeadLetters: 8
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, source),
+        Effect.provideService(DeadLetter.DeadLetter, stuck),
+        Effect.fork
+      )
+      for (let orderId = 0; orderId < 50; orderId++) yield* source.offerJson({ orderId })
+      yield* source.end
+      yield* TestClock.adjust("1 millis")
+      // Eight dead letters wait for the store; each worker then failed one more message and
+      // waits for room with it. No further message was handled.
+      expect(handled).toBe(8 + 3)
+      yield* TestClock.adjust("1 millis")
+      expect(handled).toBe(11)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(fiber)
+      expect(handled).toBe(50)
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 50 })
+      const stored = yield* memory.list({ limit: 1000 })
+      expect(stored.map((d) => Number(d.messageId)).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    }))
+
   it.effect("a dead-letter store that cannot work at all stops the consumer with its error; the message goes back", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())

@@ -224,6 +224,7 @@ export interface ConsumerOptions<A, I, E, R> {
   readonly schedule?: Schedule.Schedule<unknown, Errors.Transient> | undefined
   readonly maxPayloadBytes?: number | undefined
   readonly maxDeliveries?: number | undefined
+  readonly maxPendingDeadLetters?: number | undefined
 }
 
 /**
@@ -258,6 +259,8 @@ const deadLetterRetries = infrastructureSchedule(8)
 export const defaultMaxPayloadBytes = 256 * 1024
 /** @internal */
 export const defaultMaxDeliveries = 10
+/** @internal */
+export const defaultMaxPendingDeadLetters = 256
 
 interface PendingDeadLetter {
   readonly message: Message
@@ -325,6 +328,7 @@ export const run = <A, I, E, R>(
     const maxBytes = options.maxPayloadBytes ?? defaultMaxPayloadBytes
     const maxDeliveries = options.maxDeliveries ?? defaultMaxDeliveries
     const concurrency = Math.max(1, options.concurrency ?? 10)
+    const pendingLimit = Math.max(1, Math.floor(options.maxPendingDeadLetters ?? defaultMaxPendingDeadLetters))
     // JSON.parse, then the schema: `Schema.parseJson(schema)` does the same through a
     // transformation that allocates ~1.5 KB more per message.
     const decodeBody = Schema.decodeUnknownEither(options.schema)
@@ -363,9 +367,11 @@ export const run = <A, I, E, R>(
     // its dead letter is written, and only then is it acked. `dispatch` replaces this direct write
     // with the queue.
     let handOff = (pending: PendingDeadLetter): Effect.Effect<void, SourceError> => writeDeadLetters([pending])
+    // Queues a dead letter at once when there is room, without an Effect of its own; `false`
+    // means the caller goes through `handOff` (which waits for room).
+    let offerNow = (_: PendingDeadLetter): boolean => false
 
-    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
-      handOff({
+    const pendingOf = (message: Message, failure: Failure, attempts: number, first: number, last: number): PendingDeadLetter => ({
         message,
         failure,
         deadLetter: {
@@ -384,27 +390,35 @@ export const run = <A, I, E, R>(
         }
       })
 
-    const recorded = ({ deadLetter, failure, message }: PendingDeadLetter, id: string) => {
-      const counted = Effect.zipRight(
-        message.ack,
-        Effect.sync(() => deadLetteredWith(failure.code).unsafeUpdate(1, metricLabels))
+    const deadLetter = (message: Message, failure: Failure, attempts: number, first: number, last: number) =>
+      handOff(pendingOf(message, failure, attempts, first, last))
+
+    const loggedDeadLetter = ({ deadLetter, failure, message }: PendingDeadLetter, id: string) =>
+      (failure.category === "Unexpected" ? Effect.logError : Effect.logWarning)("message_dead_lettered").pipe(
+        Effect.annotateLogs({
+          dead_letter_id: id,
+          attempts: deadLetter.attempts,
+          error_code: failure.code,
+          error_type: failure.type,
+          error_category: failure.category,
+          error: failure.message
+        }),
+        outcome(message, "dead_lettered")
       )
-      const log = failure.category === "Unexpected" ? Effect.logError : Effect.logWarning
-      if (!warningLogged) return counted
-      return Effect.zipRight(
-        counted,
-        log("message_dead_lettered").pipe(
-          Effect.annotateLogs({
-            dead_letter_id: id,
-            attempts: deadLetter.attempts,
-            error_code: failure.code,
-            error_type: failure.type,
-            error_category: failure.category,
-            error: failure.message
-          }),
-          outcome(message, "dead_lettered")
-        )
-      )
+
+    // A written batch: each message is acked (synchronously when its source allows) and
+    // counted in one pass; only acks that need an Effect, and the log lines, run as Effects.
+    const recorded = (batch: ReadonlyArray<PendingDeadLetter>, ids: ReadonlyArray<string>): Effect.Effect<void> => {
+      let rest: Array<Effect.Effect<void>> | undefined
+      for (let i = 0; i < batch.length; i++) {
+        const pending = batch[i]!
+        const message = pending.message
+        const fast = (message as AckNow)[ackNow]
+        if (fast === undefined || !fast(message)) (rest ??= []).push(message.ack)
+        deadLetteredWith(pending.failure.code).unsafeUpdate(1, metricLabels)
+        if (warningLogged) (rest ??= []).push(loggedDeadLetter(pending, ids[i] ?? ""))
+      }
+      return rest === undefined ? Effect.void : Effect.all(rest, { discard: true })
     }
 
     const writeDeadLetters = (batch: ReadonlyArray<PendingDeadLetter>): Effect.Effect<void, SourceError> =>
@@ -413,7 +427,7 @@ export const run = <A, I, E, R>(
         while: Errors.isTransient
       }).pipe(
         Effect.matchCauseEffect({
-          onSuccess: (ids) => Effect.forEach(batch, (pending, i) => recorded(pending, ids[i] ?? ""), { discard: true }),
+          onSuccess: (ids) => recorded(batch, ids),
           onFailure: (cause): Effect.Effect<void, SourceError> => {
             const error = Cause.failureOption(cause)
             // The store cannot work at all (a missing table, a missing grant): no redelivery can
@@ -446,11 +460,16 @@ export const run = <A, I, E, R>(
       return { error, category: "Permanent", code: error.code, type: error._tag, message: error.message, defect: false }
     }
 
-    const rejectWith = (message: Message, failure: Failure) =>
-      Effect.suspend(() => {
-        const now = clock.unsafeCurrentTimeMillis()
-        return deadLetter(message, failure, 1, now, now)
-      })
+    /**
+     * Dead-letters a message on its first failure, then goes on with `next`. Called from inside
+     * the worker's fiber (a continuation or its step), so with room in the queue it is plain
+     * bookkeeping and `next` runs at once.
+     */
+    const rejectThen = <R2>(message: Message, failure: Failure, next: () => Effect.Effect<void, SourceError, R2>) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const pending = pendingOf(message, failure, 1, now, now)
+      return offerNow(pending) ? next() : Effect.flatMap(handOff(pending), next)
+    }
 
     const succeeded = (message: Message) =>
       Effect.zipRight(
@@ -462,12 +481,12 @@ export const run = <A, I, E, R>(
 
     // Slow path: classify, retry transient failures on the schedule, dead-letter the rest.
     // A permanent failure (the common one) is dead-lettered without the retry loop's generator.
-    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>) => {
+    const onFailure = (message: Message, body: A, firstCause: Cause.Cause<E>, next: () => Effect.Effect<void, SourceError, R>) => {
       if (!Cause.isInterruptedOnly(firstCause)) {
         const failure = failureOf(firstCause)
-        if (failure.category !== "Fatal" && failure.category !== "Transient") return rejectWith(message, failure)
+        if (failure.category !== "Fatal" && failure.category !== "Transient") return rejectThen(message, failure, next)
       }
-      return retrying(message, body, firstCause)
+      return Effect.flatMap(retrying(message, body, firstCause), next)
     }
 
     const retrying = (message: Message, body: A, firstCause: Cause.Cause<E>) =>
@@ -534,12 +553,12 @@ export const run = <A, I, E, R>(
           const fast = (message as AckNow)[ackNow]
           return fast !== undefined && fast(message) ? counted() : Effect.flatMap(message.ack, counted)
         },
-        onFailure: (cause) => Effect.flatMap(onFailure(slot.message, slot.body, cause), loop)
+        onFailure: (cause) => onFailure(slot.message, slot.body, cause, loop)
       }
     }
 
     const rejectThenNext = (message: Message, continuations: Continuations, failure: Failure) =>
-      Effect.flatMap(rejectWith(message, failure), continuations.next)
+      rejectThen(message, failure, continuations.next)
 
     /** Handles one message, then goes on with `continuations.next`. */
     const processOne = (message: Message, slot: Slot, continuations: Continuations): Effect.Effect<void, SourceError, R> => {
@@ -590,28 +609,26 @@ export const run = <A, I, E, R>(
     // back the rest of what it claimed.
     const dispatch = Effect.gen(function*() {
       const pull = yield* Stream.toPull(source.messages)
-      // Queued dead letters, at most `concurrency` (a worker waits for room: backpressure when
-      // the store is slow), and how many are queued or being written. A counter and two latches
-      // rather than a semaphore: a hand-off with room is one synchronous step.
+      // Queued dead letters and how many are queued or being written: at most
+      // `maxPendingDeadLetters`, then a failing worker waits for room (backpressure when the
+      // store is slow; every pending one's message stays held). The bound is well above a
+      // burst: with one slot per worker, as it was, ten consecutive failures filled it while a
+      // write was out, and every worker of the consumer stopped until the write came back. A
+      // counter and two latches rather than a semaphore: a hand-off with room is synchronous.
       let queued: Array<PendingDeadLetter> = []
       let outstanding = 0
       const room = yield* Effect.makeLatch(true)
       const wake = yield* Effect.makeLatch(false)
       const settled = yield* Effect.makeLatch(true)
-      const enqueue = (pending: PendingDeadLetter) => {
+      offerNow = (pending) => {
+        if (outstanding >= pendingLimit) return false
         queued.push(pending)
-        if (++outstanding >= concurrency) room.unsafeClose()
+        if (++outstanding >= pendingLimit) room.unsafeClose()
         settled.unsafeClose()
         wake.unsafeOpen()
+        return true
       }
-      handOff = (pending) =>
-        Effect.suspend(() => {
-          if (outstanding < concurrency) {
-            enqueue(pending)
-            return Effect.void
-          }
-          return Effect.zipRight(room.await, handOff(pending))
-        })
+      handOff = (pending) => Effect.suspend(() => offerNow(pending) ? Effect.void : Effect.zipRight(room.await, handOff(pending)))
       const writeQueued = Effect.suspend(() => {
         wake.unsafeClose()
         const batch = queued
@@ -619,7 +636,7 @@ export const run = <A, I, E, R>(
         return Effect.onExit(writeDeadLetters(batch), (exit) =>
           Effect.sync(() => {
             outstanding -= batch.length
-            if (outstanding < concurrency) room.unsafeOpen()
+            if (outstanding < pendingLimit) room.unsafeOpen()
             // Settled only by a write that worked: after an unusable store the run must end with
             // the writer's error, not as if every message had an outcome.
             if (outstanding === 0 && Exit.isSuccess(exit)) settled.unsafeOpen()
@@ -634,7 +651,7 @@ export const run = <A, I, E, R>(
       const gather = (seen: number): Effect.Effect<void> =>
         Effect.zipRight(
           Effect.yieldNow(),
-          Effect.suspend(() => queued.length > seen && queued.length < concurrency ? gather(queued.length) : Effect.void)
+          Effect.suspend(() => queued.length > seen && queued.length < pendingLimit ? gather(queued.length) : Effect.void)
         )
       const writer = yield* Effect.forkScoped(
         Effect.forever(Effect.zipRight(wake.await, Effect.zipRight(Effect.suspend(() => gather(0)), writeQueued)))
