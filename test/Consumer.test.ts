@@ -442,6 +442,18 @@ describe("Consumer", () => {
       expect(stored.map((d) => Number(d.messageId)).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
     }))
 
+  it.effect("a long run of bad messages in one chunk is dead-lettered one by one, without deepening the stack", () =>
+    Effect.gen(function*() {
+      const { dlq, run, source } = yield* setup(() => Effect.void, { concurrency: 1, maxPendingDeadLetters: 1_000_000 })
+      // One chunk: the memory source hands over everything queued at once.
+      for (let i = 0; i < 20_000; i++) yield* source.offer("{\"orderId\": ")
+      yield* source.offerJson({ orderId: 1 })
+      yield* source.end
+      yield* run
+      expect(yield* source.stats).toEqual({ pending: 0, inFlight: 0, acked: 20_001 })
+      expect((yield* dlq.stats()).reduce((n, s) => n + s.total, 0)).toBe(20_000)
+    }))
+
   it.effect("a dead-letter store that cannot work at all stops the consumer with its error; the message goes back", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())

@@ -462,8 +462,8 @@ export const run = <A, I, E, R>(
 
     /**
      * Dead-letters a message on its first failure, then goes on with `next`. Called from inside
-     * the worker's fiber (a continuation or its step), so with room in the queue it is plain
-     * bookkeeping and `next` runs at once.
+     * the worker's fiber, so with room in the queue it is plain bookkeeping and `next` is called
+     * at once: from a continuation that is one call deep, since the runtime invoked it.
      */
     const rejectThen = <R2>(message: Message, failure: Failure, next: () => Effect.Effect<void, SourceError, R2>) => {
       const now = clock.unsafeCurrentTimeMillis()
@@ -557,8 +557,10 @@ export const run = <A, I, E, R>(
       }
     }
 
+    // From `processOne`, which `step` calls directly: going on with `next` right here would
+    // recurse once per message through a run of bad ones, and a chunk can hold thousands.
     const rejectThenNext = (message: Message, continuations: Continuations, failure: Failure) =>
-      rejectThen(message, failure, continuations.next)
+      rejectThen(message, failure, () => Effect.suspend(continuations.next))
 
     /** Handles one message, then goes on with `continuations.next`. */
     const processOne = (message: Message, slot: Slot, continuations: Continuations): Effect.Effect<void, SourceError, R> => {
