@@ -454,6 +454,67 @@ describe("Consumer", () => {
       expect((yield* dlq.stats()).reduce((n, s) => n + s.total, 0)).toBe(20_000)
     }))
 
+  it.effect("a run stopped while its dead letters' acks are out counts none of them", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      const gate = yield* Deferred.make<void>()
+      // A source whose ack is a round trip (here one that waits on a gate).
+      const remote: Consumer.Source = {
+        queue: source.queue,
+        messages: Stream.map(source.messages, (m) => ({ ...m, ack: Effect.zipRight(Deferred.await(gate), m.ack) }))
+      }
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: (order) => Effect.fail(new Errors.NotFound({ resource: "order", id: String(order.orderId) })),
+        concurrency: 1
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, remote),
+        Effect.provide(DeadLetter.layerMemory()),
+        Effect.fork
+      )
+      for (let orderId = 0; orderId < 5; orderId++) yield* source.offerJson({ orderId })
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.interrupt(fiber)
+      // Written, but never acked: all five go back, to be dead-lettered (and counted) on redelivery.
+      expect(yield* source.stats).toEqual({ pending: 5, inFlight: 0, acked: 0 })
+      expect(yield* counter(Consumer.deadLetteredTotal, { queue: source.queue, code: "NOT_FOUND" })).toBe(0)
+    }))
+
+  it.effect("on interrupt, the workers stop before the source hands its messages back: no handler or ack after", () =>
+    Effect.gen(function*() {
+      const source = yield* Consumer.makeMemorySource(freshQueue())
+      let handedBack = false
+      let startedAfter = 0
+      let ackedAfter = 0
+      // This finalizer runs right after the memory source's own, which releases what the run holds.
+      const watched: Consumer.Source = {
+        queue: source.queue,
+        messages: Stream.unwrapScoped(Effect.as(
+          Effect.addFinalizer(() => Effect.sync(() => void (handedBack = true))),
+          Stream.map(source.messages, (m) => ({ ...m, ack: Effect.zipRight(Effect.sync(() => void (handedBack && ackedAfter++)), m.ack) }))
+        ))
+      }
+      for (let orderId = 0; orderId < 30; orderId++) yield* source.offerJson({ orderId })
+      const fiber = yield* Consumer.run({
+        schema: Order,
+        handler: (order) =>
+          Effect.suspend(() => {
+            if (handedBack) startedAfter++
+            return order.orderId === 0 ? Effect.fail(new Errors.ServiceUnavailable({ service: "x" })) : Effect.yieldNow()
+          }),
+        schedule: Schedule.recurs(1),
+        concurrency: 3
+      }).pipe(
+        Effect.provideService(Consumer.MessageSource, watched),
+        Effect.provide(DeadLetter.layerMemory()),
+        Effect.fork
+      )
+      yield* Effect.repeatN(Effect.yieldNow(), 2)
+      yield* Fiber.interrupt(fiber)
+      expect({ startedAfter, ackedAfter }).toEqual({ startedAfter: 0, ackedAfter: 0 })
+      expect((yield* source.stats).inFlight).toBe(0)
+    }))
+
   it.effect("a dead-letter store that cannot work at all stops the consumer with its error; the message goes back", () =>
     Effect.gen(function*() {
       const source = yield* Consumer.makeMemorySource(freshQueue())

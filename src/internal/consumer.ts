@@ -328,7 +328,8 @@ export const run = <A, I, E, R>(
     const maxBytes = options.maxPayloadBytes ?? defaultMaxPayloadBytes
     const maxDeliveries = options.maxDeliveries ?? defaultMaxDeliveries
     const concurrency = Math.max(1, options.concurrency ?? 10)
-    const pendingLimit = Math.max(1, Math.floor(options.maxPendingDeadLetters ?? defaultMaxPendingDeadLetters))
+    const pendingRequested = options.maxPendingDeadLetters ?? defaultMaxPendingDeadLetters
+    const pendingLimit = Number.isNaN(pendingRequested) ? defaultMaxPendingDeadLetters : Math.max(1, Math.floor(pendingRequested))
     // JSON.parse, then the schema: `Schema.parseJson(schema)` does the same through a
     // transformation that allocates ~1.5 KB more per message.
     const decodeBody = Schema.decodeUnknownEither(options.schema)
@@ -414,8 +415,11 @@ export const run = <A, I, E, R>(
         const pending = batch[i]!
         const message = pending.message
         const fast = (message as AckNow)[ackNow]
-        if (fast === undefined || !fast(message)) (rest ??= []).push(message.ack)
-        deadLetteredWith(pending.failure.code).unsafeUpdate(1, metricLabels)
+        const counter = deadLetteredWith(pending.failure.code)
+        // Counted once acked: a run stopped while an ack is out must not count a message that
+        // goes back to the queue and is dead-lettered (and counted) again.
+        if (fast !== undefined && fast(message)) counter.unsafeUpdate(1, metricLabels)
+        else (rest ??= []).push(Effect.zipRight(message.ack, Effect.sync(() => counter.unsafeUpdate(1, metricLabels))))
         if (warningLogged) (rest ??= []).push(loggedDeadLetter(pending, ids[i] ?? ""))
       }
       return rest === undefined ? Effect.void : Effect.all(rest, { discard: true })
@@ -760,7 +764,11 @@ export const run = <A, I, E, R>(
       // A handler that dies (a fatal error), a source failure or an unusable dead-letter store
       // stops every worker. Otherwise the run ends once the source has and every write is done.
       const workers = Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
-      yield* Effect.raceFirst(Effect.zipRight(workers, settled.await), Fiber.join(writer))
+      // The workers are forked into the scope after the source and the writer: on interruption
+      // the scope stops them (each releasing its message) and waits for them before it stops the
+      // writer and the source hands back the rest. Raced directly, they ran on after it.
+      const running = yield* Effect.forkScoped(Effect.zipRight(workers, settled.await))
+      yield* Effect.raceFirst(Fiber.join(running), Fiber.join(writer))
     })
     yield* Effect.logInfo("consumer_started").pipe(Effect.annotateLogs({ queue, concurrency }))
     yield* Effect.scoped(dispatch).pipe(
