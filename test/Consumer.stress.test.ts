@@ -100,7 +100,7 @@ interface Delivery {
 }
 
 let scenarioSeq = 0
-/** Coverage, printed per group. */
+/** What the scenarios reached, checked by the last test. */
 const coverage = { success: 0, interrupted: 0, failed: 0, boundReached: 0, offered: 0, deadLettered: 0, sends: 0 }
 
 interface Scenario {
@@ -392,7 +392,6 @@ const runScenario = (s: Scenario) =>
       const k = int(rng, 0, s.n)
       for (; offered < k; offered++) yield* offerOne(offered)
     }
-    if (process.env["TRACE"]) console.log("before fork offered", offered, [...behaviours.values()].map((b) => JSON.stringify(b)).join(" "))
     const fiber = yield* Effect.fork(run)
     let ended = false
     let offeredBeforeEnd = 0
@@ -402,8 +401,7 @@ const runScenario = (s: Scenario) =>
       if (s.interruptAt !== undefined && step++ === s.interruptAt && !interrupted) {
         interrupted = true
         traceState.interrupted = true
-        if (process.env["TRACE"]) console.log("interrupting; stats", Effect.runSync(inner.stats), "acks so far", deliveries.filter((d) => d.acks > 0).length)
-        return Effect.tap(Fiber.interrupt(fiber), () => process.env["TRACE"] ? console.log("interrupted; stats", Effect.runSync(inner.stats)) : undefined)
+        return Fiber.interrupt(fiber)
       }
       return Effect.void
     })
@@ -415,14 +413,11 @@ const runScenario = (s: Scenario) =>
       if (r < 0.4 && offered < s.n) {
         const k = Math.min(s.n - offered, int(rng, 1, 40))
         for (let i = 0; i < k; i++, offered++) yield* offerOne(offered)
-        if (process.env["TRACE"]) console.log("offered", k, [...behaviours.entries()].map(([o, b]) => o + ":" + b._tag + (b._tag === "okSleep" || b._tag === "notFoundSleep" ? b.ms : "")).join(" "))
       } else if (r < 0.6) {
         const y = int(rng, 0, 20)
-        if (process.env["TRACE"]) console.log("yield", y)
         yield* Effect.repeatN(Effect.yieldNow(), y)
       } else if (r < 0.8) {
         const ms = int(rng, 1, 2000)
-        if (process.env["TRACE"]) console.log("adjust", ms)
         yield* TestClock.adjust(ms)
       } else if (offered >= s.n || s.endEarly) {
         if (!ended) {
